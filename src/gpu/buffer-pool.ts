@@ -1,7 +1,5 @@
 // Storage buffers reused by size class, so scratch space is not re-allocated between runs.
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private liveBytes = 0;
@@ -19,7 +17,7 @@ export class BufferPool {
     const reused = list?.pop();
     if (reused) return reused;
     this.liveBytes += cls;
-    return this.device.createBuffer({ label, size: cls, usage: STORAGE });
+    return this.device.createBuffer({ label, size: cls, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
   }
 
   release(buffer: GPUBuffer): void {
