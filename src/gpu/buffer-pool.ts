@@ -17,7 +17,11 @@ export class BufferPool {
     const reused = list?.pop();
     if (reused) return reused;
     this.liveBytes += cls;
-    return this.device.createBuffer({ label, size: cls, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    return this.device.createBuffer({
+      label,
+      size: cls,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
   }
 
   release(buffer: GPUBuffer): void {

@@ -20,7 +20,8 @@ describe("uniforms", () => {
     expect(() => p.encode({} as { rows: number })).toThrow(/rows/);
   });
   test("parses struct Params with comments and trailing commas", () => {
-    const src = "struct Params {\n  rows: u32, // the rows\n  eps: f32,\n}\n@group(0) @binding(0) var<uniform> p: Params;";
+    const src =
+      "struct Params {\n  rows: u32, // the rows\n  eps: f32,\n}\n@group(0) @binding(0) var<uniform> p: Params;";
     expect(wgslParamFields(src)).toEqual([
       ["rows", "u32"],
       ["eps", "f32"],

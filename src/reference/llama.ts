@@ -1,0 +1,136 @@
+// The whole Llama forward pass on the CPU in float64, llama2.c style: the oracle that GPU generation
+// must match token for token. One token at a time with a KV cache.
+import type { LlamaConfig, LlamaWeightsF32 } from "../models/llama-config.ts";
+import { rmsNorm } from "./ops.ts";
+
+/** out (rows) = W (rows, cols) @ x (cols) */
+function matvec(out: Float64Array, w: Float32Array, x: Float64Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    const base = r * cols;
+    for (let k = 0; k < cols; k++) s += w[base + k] * x[k];
+    out[r] = s;
+  }
+}
+
+/** Rotates the first nRot dims of each head of `vec` (nHeads * headSize) for position `pos`. */
+export function ropeReference(
+  vec: Float64Array,
+  nHeads: number,
+  pos: number,
+  c: LlamaConfig,
+  freqs?: Float32Array,
+): void {
+  const half = c.nRot / 2;
+  for (let h = 0; h < nHeads; h++) {
+    const base = h * c.headSize;
+    for (let i = 0; i < half; i++) {
+      const freq = Math.pow(c.ropeTheta, (-2 * i) / c.nRot) / (freqs ? freqs[i] : 1);
+      const angle = pos * freq;
+      const cos = Math.cos(angle);
+      const sin = Math.sin(angle);
+      const [a, b] = c.ropeLayout === "adjacent" ? [base + 2 * i, base + 2 * i + 1] : [base + i, base + i + half];
+      const x0 = vec[a];
+      const x1 = vec[b];
+      vec[a] = x0 * cos - x1 * sin;
+      vec[b] = x0 * sin + x1 * cos;
+    }
+  }
+}
+
+export class ReferenceLlama {
+  private readonly keys: Float64Array[];
+  private readonly values: Float64Array[];
+  constructor(
+    readonly config: LlamaConfig,
+    readonly weights: LlamaWeightsF32,
+    readonly capacity = config.seqLen,
+  ) {
+    this.keys = Array.from({ length: config.nLayers }, () => new Float64Array(capacity * config.kvDim));
+    this.values = Array.from({ length: config.nLayers }, () => new Float64Array(capacity * config.kvDim));
+  }
+
+  /** Logits (vocabSize) for `token` at position `pos`; positions must be fed in order from 0. */
+  forward(token: number, pos: number): Float64Array {
+    const c = this.config;
+    const w = this.weights;
+    const { dim, headSize, kvDim, nHeads, hiddenDim } = c;
+    if (pos >= this.capacity) throw new Error(`position ${pos} is past the context of ${this.capacity}`);
+    const x = new Float64Array(dim);
+    for (let i = 0; i < dim; i++) x[i] = w.tokenEmbedding[token * dim + i];
+    const xb = new Float64Array(dim);
+    const q = new Float64Array(dim);
+    const k = new Float64Array(kvDim);
+    const v = new Float64Array(kvDim);
+    const att = new Float64Array(pos + 1);
+    const hb = new Float64Array(hiddenDim);
+    const hb2 = new Float64Array(hiddenDim);
+    const out = new Float64Array(dim);
+    const groupSize = nHeads / c.nKvHeads;
+    for (let l = 0; l < c.nLayers; l++) {
+      const lw = w.layers[l];
+      // (dim) attention block
+      rmsNorm(xb, x, lw.attnNorm, 1, dim, c.normEps);
+      matvec(q, lw.wq, xb, dim, dim);
+      matvec(k, lw.wk, xb, kvDim, dim);
+      matvec(v, lw.wv, xb, kvDim, dim);
+      ropeReference(q, nHeads, pos, c, w.ropeFreqs);
+      ropeReference(k, c.nKvHeads, pos, c, w.ropeFreqs);
+      this.keys[l].set(k, pos * kvDim);
+      this.values[l].set(v, pos * kvDim);
+      const attnOut = new Float64Array(dim);
+      for (let h = 0; h < nHeads; h++) {
+        const kvh = Math.floor(h / groupSize);
+        let max = -Infinity;
+        for (let t = 0; t <= pos; t++) {
+          let s = 0;
+          for (let i = 0; i < headSize; i++) s += q[h * headSize + i] * this.keys[l][t * kvDim + kvh * headSize + i];
+          att[t] = s / Math.sqrt(headSize);
+          max = Math.max(max, att[t]);
+        }
+        let sum = 0;
+        for (let t = 0; t <= pos; t++) {
+          att[t] = Math.exp(att[t] - max);
+          sum += att[t];
+        }
+        for (let t = 0; t <= pos; t++) {
+          const a = att[t] / sum;
+          for (let i = 0; i < headSize; i++)
+            attnOut[h * headSize + i] += a * this.values[l][t * kvDim + kvh * headSize + i];
+        }
+      }
+      matvec(out, lw.wo, attnOut, dim, dim);
+      for (let i = 0; i < dim; i++) x[i] += out[i];
+      // (hiddenDim) feed-forward block: down(silu(gate(x)) * up(x))
+      rmsNorm(xb, x, lw.ffnNorm, 1, dim, c.normEps);
+      matvec(hb, lw.wGate, xb, hiddenDim, dim);
+      matvec(hb2, lw.wUp, xb, hiddenDim, dim);
+      for (let i = 0; i < hiddenDim; i++) hb[i] = (hb[i] / (1 + Math.exp(-hb[i]))) * hb2[i];
+      matvec(out, lw.wDown, hb, dim, hiddenDim);
+      for (let i = 0; i < dim; i++) x[i] += out[i];
+    }
+    rmsNorm(xb, x, w.outputNorm, 1, dim, c.normEps);
+    const logits = new Float64Array(c.vocabSize);
+    matvec(logits, w.output, xb, c.vocabSize, dim);
+    return logits;
+  }
+}
+
+export function argmaxReference(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+/** Greedy generation: feeds the prompt, then `steps` argmax tokens; returns the generated ids. */
+export function greedyReference(model: ReferenceLlama, prompt: number[], steps: number): number[] {
+  let logits = new Float64Array(0);
+  prompt.forEach((t, pos) => (logits = model.forward(t, pos)));
+  const out: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const next = argmaxReference(logits);
+    out.push(next);
+    if (s + 1 < steps) logits = model.forward(next, prompt.length + s);
+  }
+  return out;
+}
