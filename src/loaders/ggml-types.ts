@@ -1,4 +1,5 @@
 // ggml tensor type ids with their block geometry (ggml.h / ggml-common.h), and which ones Skiff runs.
+import type { WeightType } from "./ggml-quants.ts";
 
 export interface GgmlTypeInfo {
   id: number;
@@ -52,13 +53,19 @@ export function ggmlType(id: number): GgmlTypeInfo | undefined {
 }
 
 /** Types Skiff's kernels run today. */
-export const RUNNABLE_TYPES: ReadonlySet<number> = new Set([
-  GGML_TYPE.F32,
-  GGML_TYPE.F16,
-  GGML_TYPE.Q4_0,
-  GGML_TYPE.Q8_0,
-]);
 
 export function ggmlTypeName(id: number): string {
   return BY_ID.get(id)?.name ?? `unknown type ${id}`;
+}
+
+/** ggml ids of the weight types the kernels read, and back. */
+export const WEIGHT_TYPE_IDS: Record<WeightType, number> = {
+  f32: GGML_TYPE.F32,
+  f16: GGML_TYPE.F16,
+  q8_0: GGML_TYPE.Q8_0,
+  q4_0: GGML_TYPE.Q4_0,
+};
+
+export function weightTypeOf(id: number): WeightType | undefined {
+  return (Object.keys(WEIGHT_TYPE_IDS) as WeightType[]).find((t) => WEIGHT_TYPE_IDS[t] === id);
 }
