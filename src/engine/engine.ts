@@ -1,0 +1,344 @@
+// The Engine: import, list, load, generate, abort, stats, dispose. Usable in-thread and inside the worker
+// (src/worker exposes one through Comlink). Everything GPU-side is made at load; a decode step only writes
+// uniforms, submits one command buffer and reads back one token id.
+import { createGpuContext, type CreateGpuContextOptions, type GpuContext } from "../gpu/device.ts";
+import { SkiffError } from "../errors.ts";
+import { ModelStore, type ModelManifest, type StorageUsage } from "../storage/model-store.ts";
+import { importGguf, type ImportProgress, type LlamaManifest } from "../storage/import-gguf.ts";
+import { SpmTokenizer } from "../tokenizer/spm.ts";
+import { buildLlamaStep, type StepKind } from "../models/llama.ts";
+import { prepareStep, type PreparedStep } from "../graph/executor.ts";
+import { opTable } from "../kernels/index.ts";
+import { loadGpuModel, type GpuModel } from "./gpu-model.ts";
+import { isGreedy, resolveSettings, type GenerateSettings } from "./settings.ts";
+import { samplerParams } from "../kernels/sample.ts";
+import { StopMatcher } from "./stop-matcher.ts";
+import type { LlamaConfig } from "../models/llama-config.ts";
+
+export interface EngineOptions {
+  /** IndexedDB database prefix (tests use their own). */
+  storePrefix?: string;
+  gpu?: CreateGpuContextOptions;
+  /** Tokens per prefill chunk. */
+  prefillChunk?: number;
+}
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  source: string;
+  storedBytes: number;
+  config: LlamaConfig;
+}
+
+export interface LoadedModelInfo extends ModelInfo {
+  contextLength: number;
+  gpuBytes: number;
+}
+
+export type StopReason = "eos" | "max-tokens" | "stop-string" | "context-full" | "aborted";
+
+export interface GenerationStats {
+  promptTokens: number;
+  generatedTokens: number;
+  timeToFirstTokenMs: number;
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+}
+
+export interface TokenEvent {
+  id: number;
+  /** Text this token completes (may be empty while a multi-byte character is incomplete). */
+  text: string;
+  index: number;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokenIds: number[];
+  stopReason: StopReason;
+  stats: GenerationStats;
+}
+
+export class Engine {
+  private ctx?: Promise<GpuContext>;
+  private readonly store: ModelStore;
+  private readonly prefillChunk: number;
+  private model?: {
+    gpu: GpuModel;
+    tokenizer: SpmTokenizer;
+    steps: Map<string, Promise<PreparedStep>>;
+    readback: GPUBuffer;
+  };
+  private controller?: AbortController;
+  private deviceError?: SkiffError;
+
+  constructor(private readonly options: EngineOptions = {}) {
+    this.store = new ModelStore(options.storePrefix);
+    this.prefillChunk = options.prefillChunk ?? 32;
+  }
+
+  private gpu(): Promise<GpuContext> {
+    if (this.deviceError) return Promise.reject(this.deviceError);
+    this.ctx ??= createGpuContext(this.options.gpu).then((ctx) => {
+      ctx.events.addEventListener("lost", (e) => {
+        this.deviceError = (e as CustomEvent<SkiffError>).detail;
+        this.model = undefined;
+        this.ctx = undefined;
+      });
+      return ctx;
+    });
+    this.ctx.catch(() => (this.ctx = undefined));
+    return this.ctx;
+  }
+
+  /** Adapter facts for the UI. */
+  async deviceInfo(): Promise<{
+    adapter: GpuContext["adapterInfo"];
+    features: GpuContext["features"];
+    isCpuAdapter: boolean;
+  }> {
+    const ctx = await this.gpu();
+    return { adapter: ctx.adapterInfo, features: ctx.features, isCpuAdapter: ctx.isCpuAdapter };
+  }
+
+  async importModel(
+    source: Blob | string,
+    options: { name?: string; id?: string; onProgress?: (p: ImportProgress) => void } = {},
+  ): Promise<ModelInfo> {
+    const signal = this.begin();
+    try {
+      return info(await importGguf(this.store, source, { ...options, signal }));
+    } finally {
+      this.end(signal);
+    }
+  }
+
+  async listModels(): Promise<ModelInfo[]> {
+    await this.store.removeIncomplete();
+    return (await this.store.list()).map((m) => info(m as LlamaManifest));
+  }
+
+  async deleteModel(id: string): Promise<void> {
+    if (this.model?.gpu.manifest.id === id) this.unload();
+    await this.store.remove(id);
+  }
+
+  storageUsage(): Promise<StorageUsage> {
+    return this.store.usage();
+  }
+
+  /** Puts a stored model on the GPU, replacing the one loaded before. */
+  async load(id: string, options: { contextLength?: number } = {}): Promise<LoadedModelInfo> {
+    const manifest = (await this.store.manifest(id)) as LlamaManifest | undefined;
+    if (!manifest) throw new SkiffError("bad-argument", `No stored model ${id}: import it first`);
+    const ctx = await this.gpu();
+    this.unload();
+    const signal = this.begin();
+    try {
+      const gpu = await loadGpuModel(ctx, this.store, manifest, {
+        ...options,
+        prefillChunk: this.prefillChunk,
+        signal,
+      });
+      const readback = ctx.device.createBuffer({
+        label: "token-readback",
+        size: 16,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
+      this.model = { gpu, tokenizer: new SpmTokenizer(manifest.tokenizer), steps: new Map(), readback };
+      // The greedy decode step is made now, so the first token does not pay for it.
+      await this.step("decode", 1, "argmax");
+      return { ...info(manifest), contextLength: gpu.capacity, gpuBytes: gpu.gpuBytes };
+    } catch (e) {
+      this.unload();
+      throw e;
+    } finally {
+      this.end(signal);
+    }
+  }
+
+  unload(): void {
+    if (!this.model) return;
+    const m = this.model;
+    this.model = undefined;
+    void Promise.all(m.steps.values())
+      .then((steps) => steps.forEach((s) => s.destroy()))
+      .catch(() => undefined);
+    m.readback.destroy();
+    m.gpu.destroy();
+  }
+
+  tokenize(text: string): number[] {
+    return this.loaded().tokenizer.encode(text);
+  }
+
+  /** Stops the import, load or generation in flight; a generation returns what it has with reason "aborted". */
+  abort(): void {
+    this.controller?.abort();
+  }
+
+  async generate(
+    prompt: string | number[],
+    settings: Partial<GenerateSettings> = {},
+    onToken?: (t: TokenEvent) => void,
+  ): Promise<GenerateResult> {
+    const s = resolveSettings(settings);
+    const model = this.loaded();
+    const ctx = await this.gpu();
+    const ids = typeof prompt === "string" ? model.tokenizer.encode(prompt) : [...prompt];
+    if (ids.length === 0) throw new SkiffError("bad-argument", "The prompt is empty and the model adds no BOS token");
+    const vocab = model.gpu.manifest.config.vocabSize;
+    const badId = ids.find((t) => !(Number.isInteger(t) && t >= 0 && t < vocab));
+    if (badId !== undefined)
+      throw new SkiffError("bad-argument", `Token id ${badId} is outside the vocabulary (${vocab})`);
+    const capacity = model.gpu.capacity;
+    if (ids.length >= capacity) {
+      throw new SkiffError(
+        "bad-argument",
+        `The prompt has ${ids.length} tokens; the context holds ${capacity}. Shorten it or load with a longer context`,
+      );
+    }
+    const signal = this.begin();
+    const t0 = performance.now();
+    try {
+      // Prefill every prompt token but the last in chunks; the last runs as a decode step that makes the logits.
+      for (let start = 0; start < ids.length - 1; start += this.prefillChunk) {
+        if (signal.aborted) break;
+        const chunk = ids.slice(start, Math.min(ids.length - 1, start + this.prefillChunk));
+        const step = await this.step("prefill", chunk.length);
+        ctx.device.queue.writeBuffer(model.gpu.tokens, 0, new Uint32Array(chunk));
+        step.setPosition(start);
+        this.submit(ctx, step);
+      }
+      const greedy = isGreedy(s);
+      const decode = await this.step("decode", 1, greedy ? "argmax" : "sample");
+      if (!greedy)
+        this.samplerKernel(decode).update(
+          samplerParams({ temperature: s.temperature, topK: s.topK, topP: s.topP, seed: s.seed }),
+        );
+      ctx.device.queue.writeBuffer(model.gpu.tokens, 0, new Uint32Array([ids[ids.length - 1]]));
+      const decoder = model.tokenizer.decoder();
+      const stop = new StopMatcher(s.stop);
+      const out: number[] = [];
+      let text = "";
+      let stopReason: StopReason = "max-tokens";
+      let firstTokenAt = 0;
+      for (let pos = ids.length - 1; ; pos++) {
+        if (signal.aborted) {
+          stopReason = "aborted";
+          break;
+        }
+        if (out.length >= s.maxTokens) break;
+        if (pos >= capacity) {
+          stopReason = "context-full";
+          break;
+        }
+        decode.setPosition(pos);
+        const id = await this.decodeStep(ctx, decode);
+        if (out.length === 0) firstTokenAt = performance.now();
+        if (s.stopAtEos && id === model.tokenizer.vocab.eosId) {
+          stopReason = "eos";
+          break;
+        }
+        out.push(id);
+        const piece = stop.push(decoder.push(id));
+        text += piece.text;
+        onToken?.({ id, text: piece.text, index: out.length - 1 });
+        if (piece.stopped) {
+          stopReason = "stop-string";
+          break;
+        }
+      }
+      if (stopReason !== "stop-string") {
+        const rest = stop.flush(decoder.flush());
+        text += rest;
+        if (rest) onToken?.({ id: -1, text: rest, index: out.length });
+      }
+      const end = performance.now();
+      const prefillMs = (firstTokenAt || end) - t0;
+      const decodeMs = end - (firstTokenAt || end);
+      return {
+        text,
+        tokenIds: out,
+        stopReason,
+        stats: {
+          promptTokens: ids.length,
+          generatedTokens: out.length,
+          timeToFirstTokenMs: prefillMs,
+          prefillTokensPerSecond: ids.length / (prefillMs / 1000),
+          decodeTokensPerSecond: out.length > 1 ? (out.length - 1) / (decodeMs / 1000) : 0,
+        },
+      };
+    } finally {
+      this.end(signal);
+    }
+  }
+
+  dispose(): void {
+    this.abort();
+    this.unload();
+  }
+
+  private loaded(): NonNullable<Engine["model"]> {
+    if (this.deviceError) throw this.deviceError;
+    if (!this.model) throw new SkiffError("bad-argument", "No model is loaded: call load() first");
+    return this.model;
+  }
+
+  private step(kind: StepKind, nTokens: number, sampler?: "argmax" | "sample"): Promise<PreparedStep> {
+    const model = this.loaded();
+    const key = `${kind}:${nTokens}:${sampler ?? ""}`;
+    let step = model.steps.get(key);
+    if (!step) {
+      const graph = buildLlamaStep(model.gpu.manifest.config, { kind, nTokens, capacity: model.gpu.capacity, sampler });
+      step = this.gpu().then((ctx) => prepareStep(ctx, graph, model.gpu.resources, opTable, key));
+      model.steps.set(key, step);
+      step.catch(() => model.steps.delete(key));
+    }
+    return step;
+  }
+
+  private samplerKernel(step: PreparedStep) {
+    return step.kernel("sample");
+  }
+
+  private submit(ctx: GpuContext, step: PreparedStep): void {
+    const encoder = ctx.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    step.encode(pass);
+    pass.end();
+    ctx.device.queue.submit([encoder.finish()]);
+  }
+
+  /** One decode step in one command buffer, ending with a copy of the chosen id for the CPU. */
+  private async decodeStep(ctx: GpuContext, step: PreparedStep): Promise<number> {
+    const model = this.loaded();
+    const encoder = ctx.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    step.encode(pass);
+    pass.end();
+    encoder.copyBufferToBuffer(model.gpu.tokens, 0, model.readback, 0, 4);
+    ctx.device.queue.submit([encoder.finish()]);
+    await model.readback.mapAsync(GPUMapMode.READ);
+    const id = new Uint32Array(model.readback.getMappedRange(0, 4))[0];
+    model.readback.unmap();
+    return id;
+  }
+
+  private begin(): AbortSignal {
+    if (this.controller && !this.controller.signal.aborted) {
+      throw new SkiffError("bad-argument", "The engine is busy with another import, load or generation");
+    }
+    this.controller = new AbortController();
+    return this.controller.signal;
+  }
+
+  private end(signal: AbortSignal): void {
+    if (this.controller?.signal === signal) this.controller = undefined;
+  }
+}
+
+function info(m: LlamaManifest | ModelManifest): ModelInfo {
+  return { id: m.id, name: m.name, source: m.source, storedBytes: m.storedBytes, config: m.config as LlamaConfig };
+}

@@ -1,0 +1,139 @@
+// A stored model on the GPU: weights uploaded from the store, the KV cache sized from the context length, and
+// the resources map that the step graphs bind by name. Memory is checked before anything is allocated.
+import type { GpuContext } from "../gpu/device.ts";
+import { uploadBuffer } from "../gpu/readback.ts";
+import { SkiffError } from "../errors.ts";
+import { uploadWeight, weightBytes, type GpuWeight } from "../kernels/weights.ts";
+import { createKvCache, kvCacheBufferBytes, type KvCache } from "../kernels/kv-cache.ts";
+import type { ModelStore, StoredTensor } from "../storage/model-store.ts";
+import type { LlamaManifest } from "../storage/import-gguf.ts";
+import type { WeightType } from "../loaders/ggml-quants.ts";
+import { TOKENS, kvResource } from "../models/llama.ts";
+import { mib } from "../storage/model-store.ts";
+
+export interface GpuModel {
+  manifest: LlamaManifest;
+  capacity: number;
+  resources: Map<string, unknown>;
+  kv: KvCache;
+  tokens: GPUBuffer;
+  /** Bytes of weights and KV cache on the GPU. */
+  gpuBytes: number;
+  destroy(): void;
+}
+
+export interface LoadOptions {
+  /** KV cache positions; defaults to the model's context length, at most 4096. */
+  contextLength?: number;
+  /** Tokens per prefill chunk (the tokens buffer holds this many). */
+  prefillChunk: number;
+  /** Bytes this model may take on the GPU; defaults to what the device's limits suggest. */
+  memoryBudget?: number;
+  signal?: AbortSignal;
+}
+
+export function planMemory(m: LlamaManifest, capacity: number): { weights: number; kv: number } {
+  const c = m.config;
+  const weights = m.tensors.reduce(
+    (s, t) => s + (t.shape.length === 2 ? weightBytes(t.dtype as WeightType, t.shape[0], t.shape[1]) : t.shape[0] * 4),
+    0,
+  );
+  const kv = 2 * c.nLayers * kvCacheBufferBytes({ nKvHeads: c.nKvHeads, capacity, headSize: c.headSize });
+  return { weights, kv };
+}
+
+export async function loadGpuModel(
+  ctx: GpuContext,
+  store: ModelStore,
+  m: LlamaManifest,
+  o: LoadOptions,
+): Promise<GpuModel> {
+  const c = m.config;
+  const capacity = o.contextLength ?? Math.min(c.seqLen, 4096);
+  if (!(Number.isInteger(capacity) && capacity >= 1)) {
+    throw new SkiffError("bad-argument", `Context length ${capacity} must be a whole number of at least 1`);
+  }
+  if (capacity > c.seqLen) {
+    throw new SkiffError(
+      "bad-argument",
+      `Context length ${capacity} is more than ${m.name} was trained for (${c.seqLen})`,
+    );
+  }
+  const need = planMemory(m, capacity);
+  const kvBuffer = need.kv / (2 * c.nLayers);
+  if (kvBuffer > ctx.bindingLimit) {
+    throw new SkiffError(
+      "too-big-for-device",
+      `A context of ${capacity} needs KV buffers of ${mib(kvBuffer)}, more than this GPU binds at once (${mib(ctx.bindingLimit)}); choose a shorter context`,
+    );
+  }
+  const budget = o.memoryBudget ?? ctx.limits.maxBufferSize * 4;
+  if (need.weights + need.kv > budget) {
+    throw new SkiffError(
+      "too-big-for-device",
+      `${m.name} needs ${mib(need.weights)} of weights and ${mib(need.kv)} of KV cache, more than the ${mib(budget)} this device allows; choose a shorter context or a smaller model`,
+    );
+  }
+  const resources = new Map<string, unknown>();
+  const owned: { destroy(): void }[] = [];
+  try {
+    for (const t of m.tensors) {
+      if (o.signal?.aborted) throw new SkiffError("aborted", "Loading was cancelled");
+      resources.set(t.name, await uploadTensor(ctx, store, m.id, t, owned));
+    }
+    const kv = createKvCache(ctx, c.nLayers, { nKvHeads: c.nKvHeads, capacity, headSize: c.headSize });
+    owned.push(kv);
+    kv.layers.forEach((layer, l) => resources.set(kvResource(l), layer));
+    const tokens = ctx.device.createBuffer({
+      label: "tokens",
+      size: Math.max(16, o.prefillChunk * 4),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+    owned.push(tokens);
+    resources.set(TOKENS, tokens);
+    return {
+      manifest: m,
+      capacity,
+      resources,
+      kv,
+      tokens,
+      gpuBytes: need.weights + need.kv,
+      destroy: () => owned.forEach((x) => x.destroy()),
+    };
+  } catch (e) {
+    owned.forEach((x) => x.destroy());
+    throw e;
+  }
+}
+
+async function uploadTensor(
+  ctx: GpuContext,
+  store: ModelStore,
+  id: string,
+  t: StoredTensor,
+  owned: { destroy(): void }[],
+): Promise<GpuWeight | GPUBuffer | Float32Array> {
+  if (t.shape.length === 1) {
+    const values = await store.readPlane(id, t, "values");
+    // RoPE frequency factors are folded into a table on the CPU when the rope kernel is prepared.
+    if (t.name === "ropeFreqs") return new Float32Array(values.buffer, values.byteOffset, values.byteLength / 4);
+    const buffer = uploadBuffer(ctx.device, values, t.name);
+    owned.push(buffer);
+    return buffer;
+  }
+  const codes = await store.readPlane(id, t, "codes");
+  const scales = t.planes.scales ? await store.readPlane(id, t, "scales") : undefined;
+  const weight = uploadWeight(
+    ctx,
+    {
+      type: t.dtype as WeightType,
+      rows: t.shape[0],
+      cols: t.shape[1],
+      codes: new Uint32Array(codes.buffer, codes.byteOffset, codes.byteLength / 4),
+      scales: scales && new Uint32Array(scales.buffer, scales.byteOffset, scales.byteLength / 4),
+    },
+    t.name,
+  );
+  owned.push({ destroy: () => weight.chunks.forEach((ch) => (ch.codes.destroy(), ch.scales?.destroy())) });
+  return weight;
+}

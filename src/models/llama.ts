@@ -1,0 +1,151 @@
+// The Llama graph builder: config -> the nodes of one step over `nTokens` tokens. A prefill step runs the layers
+// only (its last token is run again as a decode step, which is the one that makes logits and picks the token);
+// a decode step ends with the output norm, the classifier and the sampler writing the next token id.
+import type { LlamaConfig } from "./llama-config.ts";
+import { resource, tensor, type Graph, type GraphNode } from "../graph/ir.ts";
+
+export type StepKind = "prefill" | "decode";
+
+export interface LlamaStepOptions {
+  kind: StepKind;
+  /** Tokens in the step: any count for prefill, 1 for decode. */
+  nTokens: number;
+  /** KV cache capacity (the context length chosen at load). */
+  capacity: number;
+  /** Decode only: "argmax" for greedy, "sample" for temperature / top-k / top-p. */
+  sampler?: "argmax" | "sample";
+}
+
+/** Resources the step binds by name; the engine provides them (weights by their stored role names). */
+export const TOKENS = "tokens";
+export const kvResource = (layer: number) => `kv.${layer}`;
+
+export function buildLlamaStep(c: LlamaConfig, o: LlamaStepOptions): Graph {
+  const m = o.nTokens;
+  if (o.kind === "decode" && m !== 1) throw new Error("a decode step runs one token");
+  const { dim, kvDim, hiddenDim, nHeads, nKvHeads, headSize } = c;
+  const qDim = nHeads * headSize;
+  const tensors: Record<string, number> = {
+    x: m * dim,
+    xb: m * dim,
+    q: m * qDim,
+    k: m * kvDim,
+    v: m * kvDim,
+    att: m * qDim,
+    o: m * dim,
+    hb: m * hiddenDim,
+    hb2: m * hiddenDim,
+    hs: m * hiddenDim,
+  };
+  const nodes: GraphNode[] = [];
+  const node = (
+    op: string,
+    label: string,
+    args: GraphNode["args"],
+    writes: string[],
+    positional?: Record<string, number>,
+  ) => nodes.push({ op, label, args, writes, positional });
+  const matmul = (w: string, x: string, out: string) =>
+    node("matmul", w, { weight: resource(w), x: tensor(x), out: tensor(out), m }, [out]);
+  const shape = { nKvHeads, capacity: o.capacity, headSize };
+
+  node(
+    "embedding",
+    "tokenEmbedding",
+    { table: resource("tokenEmbedding"), tokens: resource(TOKENS), out: tensor("x"), count: m },
+    ["x"],
+  );
+  for (let l = 0; l < c.nLayers; l++) {
+    const p = `layers.${l}`;
+    // (dim) attention block
+    node(
+      "rmsNorm",
+      `${p}.attnNorm`,
+      { x: tensor("x"), weight: resource(`${p}.attnNorm`), out: tensor("xb"), rows: m, dim, eps: c.normEps },
+      ["xb"],
+    );
+    matmul(`${p}.wq`, "xb", "q");
+    matmul(`${p}.wk`, "xb", "k");
+    matmul(`${p}.wv`, "xb", "v");
+    const rope = {
+      nTokens: m,
+      headSize,
+      nRot: c.nRot,
+      base: c.ropeTheta,
+      startPos: 0,
+      layout: c.ropeLayout,
+      freqFactors: resource("ropeFreqs"),
+    };
+    node("rope", `${p}.rope.q`, { ...rope, x: tensor("q"), nHeads }, ["q"], { start_pos: 0 });
+    node("rope", `${p}.rope.k`, { ...rope, x: tensor("k"), nHeads: nKvHeads }, ["k"], { start_pos: 0 });
+    node(
+      "kvCacheWrite",
+      `${p}.kv`,
+      { k: tensor("k"), v: tensor("v"), cache: resource(kvResource(l)), ...shape, nTokens: m, startPos: 0 },
+      [],
+      { start_pos: 0 },
+    );
+    if (o.kind === "decode") {
+      node(
+        "attentionDecode",
+        `${p}.attention`,
+        { q: tensor("q"), cache: resource(kvResource(l)), ...shape, out: tensor("att"), nHeads, pos: 0 },
+        ["att"],
+        { pos: 0 },
+      );
+    } else {
+      node(
+        "attentionPrefill",
+        `${p}.attention`,
+        {
+          q: tensor("q"),
+          cache: resource(kvResource(l)),
+          ...shape,
+          out: tensor("att"),
+          nHeads,
+          nTokens: m,
+          startPos: 0,
+        },
+        ["att"],
+        { start_pos: 0 },
+      );
+    }
+    matmul(`${p}.wo`, "att", "o");
+    node("add", `${p}.residual.attn`, { a: tensor("x"), b: tensor("o"), out: tensor("x"), n: m * dim }, ["x"]);
+    // (hiddenDim) feed-forward block: down(silu(gate(x)) * up(x))
+    node(
+      "rmsNorm",
+      `${p}.ffnNorm`,
+      { x: tensor("x"), weight: resource(`${p}.ffnNorm`), out: tensor("xb"), rows: m, dim, eps: c.normEps },
+      ["xb"],
+    );
+    matmul(`${p}.wGate`, "xb", "hb");
+    matmul(`${p}.wUp`, "xb", "hb2");
+    node("swiglu", `${p}.swiglu`, { gate: tensor("hb"), up: tensor("hb2"), out: tensor("hs"), n: m * hiddenDim }, [
+      "hs",
+    ]);
+    matmul(`${p}.wDown`, "hs", "o");
+    node("add", `${p}.residual.ffn`, { a: tensor("x"), b: tensor("o"), out: tensor("x"), n: m * dim }, ["x"]);
+  }
+  if (o.kind === "decode") {
+    tensors.logits = c.vocabSize;
+    node(
+      "rmsNorm",
+      "outputNorm",
+      { x: tensor("x"), weight: resource("outputNorm"), out: tensor("xb"), rows: 1, dim, eps: c.normEps },
+      ["xb"],
+    );
+    node(
+      "matmul",
+      "output",
+      { weight: resource(c.tiedOutput ? "tokenEmbedding" : "output"), x: tensor("xb"), out: tensor("logits"), m: 1 },
+      ["logits"],
+    );
+    if ((o.sampler ?? "argmax") === "argmax") {
+      node("argmax", "argmax", { logits: tensor("logits"), out: resource(TOKENS), n: c.vocabSize }, []);
+    } else {
+      node("sample", "sample", { logits: tensor("logits"), out: resource(TOKENS), n: c.vocabSize }, [], { step: 0 });
+    }
+  }
+  return { tensors, nodes };
+}
