@@ -129,7 +129,7 @@ export class Engine {
   }
 
   /** Puts a stored model on the GPU, replacing the one loaded before. */
-  async load(id: string, options: { contextLength?: number } = {}): Promise<LoadedModelInfo> {
+  async load(id: string, options: { contextLength?: number; memoryBudget?: number } = {}): Promise<LoadedModelInfo> {
     const manifest = (await this.store.manifest(id)) as LlamaManifest | undefined;
     if (!manifest) throw new SkiffError("bad-argument", `No stored model ${id}: import it first`);
     const ctx = await this.gpu();

@@ -21,7 +21,8 @@ export interface GpuContext {
   isCpuAdapter: boolean;
   pipelines: PipelineCache;
   pool: BufferPool;
-  /** Fires "lost" with a SkiffError in `detail` when the device goes away. */
+  /** Fires "lost" with a SkiffError in `detail` when the device goes away, "gpu-error" with a message on
+   *  any uncaptured validation or memory error. */
   events: EventTarget;
   lost: boolean;
 }
@@ -88,6 +89,12 @@ export async function createGpuContext(options: CreateGpuContextOptions = {}): P
     events: new EventTarget(),
     lost: false,
   };
+  // Validation errors outside an error scope would otherwise only reach the console.
+  device.addEventListener("uncapturederror", (e) => {
+    const message = (e as GPUUncapturedErrorEvent).error.message;
+    ctx.events.dispatchEvent(new CustomEvent("gpu-error", { detail: message }));
+    console.error(`skiff: GPU error: ${message}`);
+  });
   device.lost.then((lost) => {
     ctx.lost = true;
     const error = new SkiffError(

@@ -1,4 +1,4 @@
-// The executor: plans a graph's activations into one arena buffer, prepares every node's kernel once (pipelines,
+// The executor: plans a graph's activations into reusable buffers, prepares every node's kernel once (pipelines,
 // bind groups, uniforms), then records the whole step into one compute pass. Per step it only rewrites the
 // uniforms that depend on the position.
 import type { GpuContext } from "../gpu/device.ts";
@@ -15,11 +15,10 @@ export type OpTable = Record<string, OpLauncher>;
 export interface PreparedStep {
   graph: Graph;
   plan: BufferPlan;
-  arena: GPUBuffer;
   dispatches: Dispatch[];
   /** Rewrites the position-dependent uniforms of every node. */
   setPosition(pos: number): void;
-  /** Where a tensor of the step lives in the arena (for reading logits in tests and tools). */
+  /** Where a tensor of the step lives (for reading logits in tests and tools). */
   binding(name: string): Binding;
   /** The prepared kernel of the node with this label (to change its settings, e.g. the sampler's). */
   kernel(label: string): PreparedKernel<ParamFields>;
@@ -34,22 +33,25 @@ export async function prepareStep(
   ops: OpTable,
   label = "step",
 ): Promise<PreparedStep> {
-  const plan = planBuffers(graph, ctx.limits.minStorageBufferOffsetAlignment);
-  if (plan.arenaBytes > ctx.bindingLimit) {
+  const plan = planBuffers(graph);
+  const largest = Math.max(...plan.slots);
+  if (largest > ctx.bindingLimit) {
     throw new SkiffError(
       "too-big-for-device",
-      `${label}: activations need ${plan.arenaBytes} bytes, more than one storage binding holds (${ctx.bindingLimit}); use a smaller prefill chunk`,
+      `${label}: an activation needs ${largest} bytes, more than one storage binding holds (${ctx.bindingLimit}); use a smaller prefill chunk`,
     );
   }
-  const arena = ctx.device.createBuffer({
-    label: `${label}.arena`,
-    size: plan.arenaBytes,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-  });
+  const buffers = plan.slots.map((bytes, i) =>
+    ctx.device.createBuffer({
+      label: `${label}.slot${i}`,
+      size: Math.ceil(bytes / 16) * 16,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    }),
+  );
   const binding = (name: string): Binding => {
     const p = plan.placements[name];
     if (!p) throw new SkiffError("bad-argument", `${label}: no tensor ${name} in the step`);
-    return { buffer: arena, offset: p.offset, size: Math.max(4, p.bytes) };
+    return { buffer: buffers[p.slot], offset: 0, size: Math.ceil(p.bytes / 4) * 4 };
   };
   const resolve = (node: GraphNode): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
@@ -72,7 +74,7 @@ export async function prepareStep(
       prepared.push({ node, kernel });
     }
   } catch (e) {
-    arena.destroy();
+    buffers.forEach((b) => b.destroy());
     throw e;
   }
   const positional = prepared.filter((p) => p.node.positional);
@@ -80,7 +82,6 @@ export async function prepareStep(
   return {
     graph,
     plan,
-    arena,
     dispatches,
     setPosition(pos) {
       for (const { node, kernel } of positional) {
@@ -99,7 +100,7 @@ export async function prepareStep(
       encodeDispatches(pass, dispatches);
     },
     destroy() {
-      arena.destroy();
+      buffers.forEach((b) => b.destroy());
     },
   };
 }

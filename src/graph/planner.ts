@@ -1,18 +1,16 @@
-// Buffer planner: gives every activation tensor a range of one arena buffer, reusing space between tensors
-// whose lifetimes do not overlap (first write to last read, in node order). Planned once per step shape.
+// Buffer planner: gives every activation tensor a buffer ("slot"), and lets tensors whose lifetimes do not
+// overlap (first write to last read, in node order) share one. Separate buffers, not ranges of one arena,
+// because WebGPU validates usage per buffer: one dispatch may not bind a buffer both read-only and writable.
 import { isTensorRef, type Graph } from "./ir.ts";
 
-export interface TensorPlacement {
-  /** Byte offset in the arena; a multiple of `alignment`. */
-  offset: number;
-  bytes: number;
-}
-
 export interface BufferPlan {
-  placements: Record<string, TensorPlacement>;
-  /** Arena size in bytes. */
-  arenaBytes: number;
-  /** What the arena would need without reuse: the planner's saving is the difference. */
+  /** Byte size of each slot buffer. */
+  slots: number[];
+  /** Slot index of each tensor, and the tensor's own size. */
+  placements: Record<string, { slot: number; bytes: number }>;
+  /** Bytes of all slots. */
+  totalBytes: number;
+  /** What one buffer per tensor would take: the planner's saving is the difference. */
   naiveBytes: number;
 }
 
@@ -27,14 +25,13 @@ interface Interval {
 export function lifetimes(graph: Graph): Interval[] {
   const first = new Map<string, number>();
   const last = new Map<string, number>();
+  const read = new Set<string>();
   graph.nodes.forEach((node, i) => {
-    const touched = [
-      ...node.writes,
-      ...Object.values(node.args)
-        .filter(isTensorRef)
-        .map((r) => r.tensor),
-    ];
-    for (const name of touched) {
+    const reads = Object.values(node.args)
+      .filter(isTensorRef)
+      .map((r) => r.tensor);
+    reads.forEach((r) => read.add(r));
+    for (const name of [...node.writes, ...reads]) {
       if (!(name in graph.tensors)) throw new Error(`node ${node.label} uses undeclared tensor ${name}`);
       if (!first.has(name)) first.set(name, i);
       last.set(name, i);
@@ -42,33 +39,45 @@ export function lifetimes(graph: Graph): Interval[] {
   });
   return Object.entries(graph.tensors)
     .filter(([name]) => first.has(name))
-    .map(([name, words]) => {
-      const read = graph.nodes.some((n) => Object.values(n.args).some((a) => isTensorRef(a) && a.tensor === name));
-      return { name, bytes: words * 4, first: first.get(name)!, last: read ? last.get(name)! : graph.nodes.length };
-    });
+    .map(([name, words]) => ({
+      name,
+      bytes: Math.max(4, words * 4),
+      first: first.get(name)!,
+      last: read.has(name) ? last.get(name)! : graph.nodes.length,
+    }));
 }
 
-/**
- * Greedy by size (largest first): each tensor takes the lowest offset that does not collide with a placed tensor
- * whose lifetime overlaps its own. Offsets are aligned for binding at an offset (minStorageBufferOffsetAlignment).
- */
-export function planBuffers(graph: Graph, alignment = 256): BufferPlan {
-  const intervals = lifetimes(graph).sort((a, b) => b.bytes - a.bytes || a.first - b.first);
-  const placed: (Interval & TensorPlacement)[] = [];
-  let arenaBytes = 0;
+/** Interval colouring in order of first use; a tensor takes the freed slot closest to its size. */
+export function planBuffers(graph: Graph): BufferPlan {
+  const intervals = lifetimes(graph).sort((a, b) => a.first - b.first || b.bytes - a.bytes);
+  const slots: number[] = [];
+  const freeAt: number[] = []; // node index after which the slot's current tensor is dead
+  const placements: BufferPlan["placements"] = {};
   for (const t of intervals) {
-    const size = Math.ceil(t.bytes / alignment) * alignment;
-    const clashes = placed.filter((p) => p.first <= t.last && t.first <= p.last).sort((a, b) => a.offset - b.offset);
-    let offset = 0;
-    for (const c of clashes) {
-      if (offset + size <= c.offset) break;
-      offset = Math.max(offset, Math.ceil((c.offset + c.bytes) / alignment) * alignment);
+    let best = -1;
+    for (let s = 0; s < slots.length; s++) {
+      if (freeAt[s] >= t.first) continue;
+      // Prefer a slot already big enough and smallest; else the largest (it will grow least).
+      const fits = slots[s] >= t.bytes;
+      const bestFits = best >= 0 && slots[best] >= t.bytes;
+      if (
+        best < 0 ||
+        (fits && (!bestFits || slots[s] < slots[best])) ||
+        (!fits && !bestFits && slots[s] > slots[best])
+      ) {
+        best = s;
+      }
     }
-    placed.push({ ...t, offset, bytes: t.bytes });
-    arenaBytes = Math.max(arenaBytes, offset + size);
+    if (best < 0) {
+      best = slots.length;
+      slots.push(0);
+      freeAt.push(-1);
+    }
+    slots[best] = Math.max(slots[best], t.bytes);
+    freeAt[best] = t.last;
+    placements[t.name] = { slot: best, bytes: t.bytes };
   }
-  const placements: Record<string, TensorPlacement> = {};
-  for (const p of placed) placements[p.name] = { offset: p.offset, bytes: p.bytes };
-  const naiveBytes = intervals.reduce((s, t) => s + Math.ceil(t.bytes / alignment) * alignment, 0);
-  return { placements, arenaBytes: Math.max(arenaBytes, alignment), naiveBytes };
+  const totalBytes = slots.reduce((a, b) => a + b, 0);
+  const naiveBytes = intervals.reduce((s, t) => s + t.bytes, 0);
+  return { slots, placements, totalBytes, naiveBytes };
 }

@@ -124,7 +124,7 @@ export function argmaxReference(values: ArrayLike<number>): number {
 
 /** Greedy generation: feeds the prompt, then `steps` argmax tokens; returns the generated ids. */
 export function greedyReference(model: ReferenceLlama, prompt: number[], steps: number): number[] {
-  let logits = new Float64Array(0);
+  let logits: Float64Array = new Float64Array(0);
   prompt.forEach((t, pos) => (logits = model.forward(t, pos)));
   const out: number[] = [];
   for (let s = 0; s < steps; s++) {

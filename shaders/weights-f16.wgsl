@@ -1,0 +1,54 @@
+// F16 weight access for the matmul and embedding kernels when cols % 8 == 0 (weights-f16-unaligned.wgsl otherwise),
+// joined to them by their launchers. Planes as in src/loaders/repack.ts: two halves per word (element 2i low), row
+// stride ceil(cols/2) words, here read as vec4<u32> (the upload pads planes to 16 bytes) and unpacked with core
+// `unpack2x16float` (no shader-f16). Declares the weight binding and, after it, the uniform (the last binding; its
+// number depends on how many planes the type has). The including kernel declares `struct Params` with a `cols` field.
+// Aligned and unaligned rows are two files, not a branch: SwiftShader runs both sides of a branch.
+@group(0) @binding(2) var<storage, read> codes: array<vec4<u32>>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+// The 16 code words of one 32-element block of one row.
+alias WBlock = array<vec4<u32>, 4>;
+
+fn w_stride() -> u32 {
+  return (params.cols + 1u) / 2u;
+}
+
+fn w_word(i: u32) -> u32 {
+  return codes[i >> 2u][i & 3u];
+}
+
+// Block `blk` of `row` (within this chunk); the block must be whole.
+fn w_block(row: u32, blk: u32) -> WBlock {
+  let v = (row * w_stride() + blk * 16u) / 4u;
+  return WBlock(codes[v], codes[v + 1u], codes[v + 2u], codes[v + 3u]);
+}
+
+// Plain floats have no scale.
+fn w_scale(row: u32, blk: u32) -> f32 {
+  return 1.0;
+}
+
+// Elements 8c .. 8c+7 of a block (c in 0..3); d is always 1.
+fn w_chunk(w: WBlock, c: u32, d: f32) -> mat2x4<f32> {
+  let q = w[c];
+  return mat2x4<f32>(
+    vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)),
+    vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)),
+  );
+}
+
+// Elements 8*k8 .. 8*k8+7 of `row` where the row ends inside them: those at or past `cols` read as 0, and no word
+// past the row is read.
+fn w_load8_tail(row: u32, k8: u32) -> mat2x4<f32> {
+  let base = row * w_stride();
+  let last = w_stride() - 1u;
+  var v: array<f32, 8>;
+  for (var j = 0u; j < 4u; j++) {
+    let pair = unpack2x16float(w_word(base + min(k8 * 4u + j, last)));
+    let k = k8 * 8u + 2u * j;
+    v[2u * j] = select(0.0, pair.x, k < params.cols);
+    v[2u * j + 1u] = select(0.0, pair.y, k + 1u < params.cols);
+  }
+  return mat2x4<f32>(vec4<f32>(v[0], v[1], v[2], v[3]), vec4<f32>(v[4], v[5], v[6], v[7]));
+}

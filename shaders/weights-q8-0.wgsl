@@ -1,0 +1,40 @@
+// Q8_0 weight access for the matmul and embedding kernels, joined to them by their launchers. Planes as in
+// src/loaders/repack.ts: codes = int8, 4 per word (element 4i in bits 0..7), 8 words per 32-block (read as two
+// vec4<u32>); scales = f16 d per block, 2 per word, row stride ceil(cols/64) words; value = q * d. Declares the
+// weight bindings and, after them, the uniform (the last binding; its number depends on how many planes the type
+// has). The including kernel declares `struct Params` with a `cols` field.
+@group(0) @binding(2) var<storage, read> codes: array<vec4<u32>>;
+@group(0) @binding(3) var<storage, read> scales: array<u32>;
+@group(0) @binding(4) var<uniform> params: Params;
+
+// The codes of one 32-block of one row, as loaded.
+alias WBlock = array<vec4<u32>, 2>;
+
+// Block `blk` of `row` (within this chunk); the block must be whole.
+fn w_block(row: u32, blk: u32) -> WBlock {
+  let i = row * (params.cols / 16u) + blk * 2u;
+  return WBlock(codes[i], codes[i + 1u]);
+}
+
+// The f16 d of block `blk` of `row`.
+fn w_scale(row: u32, blk: u32) -> f32 {
+  let pair = unpack2x16float(scales[row * ((params.cols + 63u) / 64u) + blk / 2u]);
+  return select(pair.x, pair.y, (blk & 1u) == 1u);
+}
+
+// Four int8 of a word, sign-extended by shifting each byte to the top and arithmetic-shifting it back.
+fn q8_word(q: u32) -> vec4<f32> {
+  return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(q) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u));
+}
+
+// Elements 8c .. 8c+7 of a block, dequantized with its scale d (c in 0..3).
+fn w_chunk(w: WBlock, c: u32, d: f32) -> mat2x4<f32> {
+  let v = w[c / 2u];
+  let odd = (c & 1u) == 1u;
+  return mat2x4<f32>(q8_word(select(v.x, v.z, odd)) * d, q8_word(select(v.y, v.w, odd)) * d);
+}
+
+// Block types have no partial chunks (cols % 32 == 0): never called, present for the shared kernels.
+fn w_load8_tail(row: u32, k8: u32) -> mat2x4<f32> {
+  return w_chunk(w_block(row, k8 / 4u), k8 % 4u, w_scale(row, k8 / 4u));
+}

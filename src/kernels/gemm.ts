@@ -1,0 +1,79 @@
+// Launcher for the prefill GEMM (shaders/gemm*.wgsl): out[i, r] = sum_k x[i, k] * W[r, k] for m activation rows and
+// a weight of any runnable type, one dispatch per row chunk of the weight. Variants: "rowwise" (barrier-free 4 x 4
+// register tiles) and "cooperative" (32 x 32 workgroup tiles staged in workgroup memory).
+import commonSource from "../../shaders/gemm.wgsl?raw";
+import rowwiseSource from "../../shaders/gemm-rowwise.wgsl?raw";
+import coopSource from "../../shaders/gemm-coop.wgsl?raw";
+import type { GpuContext } from "../gpu/device.ts";
+import { SkiffError } from "../errors.ts";
+import { ceilDiv, combine, defineKernel, prepareKernel, type Binding, type PreparedKernel } from "./dispatch.ts";
+import { defaultMatmulVariant, MATMUL_VARIANTS, type MatmulVariant } from "./gemv.ts";
+import { activationSource, chunkBindings, requireBytes, weightSource, type GpuWeight } from "./weights.ts";
+
+export const gemmKernel = defineKernel("gemm", commonSource, [
+  ["m", "u32"],
+  ["rows", "u32"],
+  ["cols", "u32"],
+  ["row_offset", "u32"],
+  ["out_stride", "u32"],
+] as const);
+
+export type GemmKernel = PreparedKernel<typeof gemmKernel.params.fields>;
+
+export interface GemmArgs {
+  weight: GpuWeight;
+  /** (m, cols) f32, row-major. */
+  x: GPUBuffer | Binding;
+  /** (m, rows) f32, row-major. */
+  out: GPUBuffer | Binding;
+  /** Activation rows (tokens), at least 1. */
+  m: number;
+  variant?: MatmulVariant;
+}
+
+/** Rowwise: a workgroup of 16 x 4 invocations, each a 4 x 4 tile; cooperative: one 32 x 32 tile per workgroup. */
+const ROWWISE_WG: [number, number] = [16, 4];
+const ROWWISE_TILE = 4;
+const COOP_TILE = 32;
+
+export function gemm(ctx: GpuContext, a: GemmArgs): Promise<GemmKernel> {
+  const { weight, m } = a;
+  const variant = a.variant ?? defaultMatmulVariant(ctx);
+  const shape = `gemm-${weight.type}(m=${m}, rows=${weight.rows}, cols=${weight.cols})`;
+  if (!(Number.isInteger(m) && m >= 1)) {
+    throw new SkiffError("bad-shape", `${shape}: m must be a positive integer`);
+  }
+  if (!MATMUL_VARIANTS.includes(variant)) {
+    throw new SkiffError("bad-argument", `${shape}: unknown variant "${String(variant)}"`);
+  }
+  requireBytes(shape, `x (m=${m} x cols=${weight.cols} f32)`, a.x, m * weight.cols * 4);
+  requireBytes(shape, `out (m=${m} x rows=${weight.rows} f32)`, a.out, m * weight.rows * 4);
+  return prepareGemm(ctx, a, variant);
+}
+
+async function prepareGemm(ctx: GpuContext, a: GemmArgs, variant: MatmulVariant): Promise<GemmKernel> {
+  const { weight, m } = a;
+  const w = weightSource(weight.type, weight.cols);
+  const x = activationSource(weight.cols);
+  const source = [w.source, x.source, commonSource, variant === "rowwise" ? rowwiseSource : coopSource].join("\n");
+  const parts: GemmKernel[] = [];
+  for (const chunk of weight.chunks) {
+    const workgroups: [number, number] =
+      variant === "rowwise"
+        ? [ceilDiv(chunk.rows, ROWWISE_TILE * ROWWISE_WG[0]), ceilDiv(m, ROWWISE_TILE * ROWWISE_WG[1])]
+        : [ceilDiv(chunk.rows, COOP_TILE), ceilDiv(m, COOP_TILE)];
+    parts.push(
+      await prepareKernel({
+        ctx,
+        kernel: gemmKernel,
+        source,
+        variant: `${w.name}:${x.name}:${variant}`,
+        bindings: [a.x, a.out, ...chunkBindings(chunk)],
+        params: { m, rows: chunk.rows, cols: weight.cols, row_offset: chunk.rowStart, out_stride: weight.rows },
+        workgroups,
+        constants: variant === "rowwise" ? { WG_X: ROWWISE_WG[0], WG_Y: ROWWISE_WG[1] } : undefined,
+      }),
+    );
+  }
+  return combine(parts);
+}

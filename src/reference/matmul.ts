@@ -1,0 +1,37 @@
+// Float64 reference for the weight kernels: matmul (GEMV when m = 1) and the embedding gather. W is given
+// dequantized, rows x cols row-major, as the weight kernels' tests get it from src/loaders/ggml-quants.ts.
+
+/** out (m, rows) = x (m, cols) . W^T, W (rows, cols): out[i, r] = sum_k x[i, k] * W[r, k]. */
+export function matmul(
+  out: Float64Array,
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  m: number,
+  rows: number,
+  cols: number,
+): Float64Array {
+  for (let i = 0; i < m; i++) {
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let k = 0; k < cols; k++) sum += x[i * cols + k] * w[r * cols + k];
+      out[i * rows + r] = sum;
+    }
+  }
+  return out;
+}
+
+/** out (count, cols) = table rows tokens[i]; an id outside the table (rows) gives a row of zeros. */
+export function embedding(
+  out: Float64Array,
+  table: ArrayLike<number>,
+  tokens: ArrayLike<number>,
+  count: number,
+  rows: number,
+  cols: number,
+): Float64Array {
+  for (let i = 0; i < count; i++) {
+    const id = tokens[i];
+    for (let k = 0; k < cols; k++) out[i * cols + k] = id >= 0 && id < rows ? table[id * cols + k] : 0;
+  }
+  return out;
+}

@@ -1,0 +1,63 @@
+// The page's side: a typed client over the worker's Engine. Callbacks cross the boundary as Comlink proxies,
+// and errors arrive as SkiffError with their code.
+import * as Comlink from "comlink";
+import type { Engine, GenerateResult, LoadedModelInfo, ModelInfo, TokenEvent } from "../engine/engine.ts";
+import type { GenerateSettings } from "../engine/settings.ts";
+import type { ImportProgress } from "../storage/import-gguf.ts";
+import type { StorageUsage } from "../storage/model-store.ts";
+import { registerErrorTransfer } from "./errors.ts";
+
+export class SkiffClient {
+  private readonly worker: Worker;
+  private readonly engine: Comlink.Remote<Engine>;
+
+  constructor(worker?: Worker) {
+    registerErrorTransfer();
+    this.worker = worker ?? new Worker(new URL("./worker.ts", import.meta.url), { type: "module", name: "skiff" });
+    this.engine = Comlink.wrap<Engine>(this.worker);
+  }
+
+  deviceInfo(): ReturnType<Engine["deviceInfo"]> {
+    return this.engine.deviceInfo();
+  }
+
+  importModel(
+    source: Blob | string,
+    options: { name?: string; onProgress?: (p: ImportProgress) => void } = {},
+  ): Promise<ModelInfo> {
+    const { onProgress, ...rest } = options;
+    return this.engine.importModel(source, { ...rest, onProgress: onProgress && Comlink.proxy(onProgress) });
+  }
+
+  listModels(): Promise<ModelInfo[]> {
+    return this.engine.listModels();
+  }
+
+  deleteModel(id: string): Promise<void> {
+    return this.engine.deleteModel(id);
+  }
+
+  storageUsage(): Promise<StorageUsage> {
+    return this.engine.storageUsage();
+  }
+
+  load(id: string, options: { contextLength?: number; memoryBudget?: number } = {}): Promise<LoadedModelInfo> {
+    return this.engine.load(id, options);
+  }
+
+  generate(
+    prompt: string | number[],
+    settings: Partial<GenerateSettings> = {},
+    onToken?: (t: TokenEvent) => void,
+  ): Promise<GenerateResult> {
+    return this.engine.generate(prompt, settings, onToken && Comlink.proxy(onToken));
+  }
+
+  abort(): Promise<void> {
+    return this.engine.abort();
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+  }
+}
