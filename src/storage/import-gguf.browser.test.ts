@@ -109,15 +109,15 @@ describe("import-gguf", () => {
         return { name: t.name, dims: t.dims, type: 3, data: new Uint8Array((t.dims[0] * t.dims[1] * 20) / 32) };
       return { name: t.name, dims: t.dims, type: t.type, data };
     });
-    const metadata = [...header.metadata.entries()].flatMap(([k, v]) => {
-      if (typeof v === "string") return [[k, { type: "string" as const, value: v }]] as const;
-      if (typeof v === "number")
-        return [[k, { type: (Number.isInteger(v) ? "u32" : "f32") as "u32" | "f32", value: v }]] as const;
-      if (typeof v === "boolean") return [[k, { type: "bool" as const, value: v }]] as const;
-      if (k === "tokenizer.ggml.tokens") return [[k, { type: "string[]" as const, value: v as string[] }]] as const;
-      return [];
-    });
-    const bad = writeGguf({ metadata: metadata as Parameters<typeof writeGguf>[0]["metadata"], tensors });
+    type Metadata = Parameters<typeof writeGguf>[0]["metadata"];
+    const metadata: Metadata = [];
+    for (const [k, v] of header.metadata) {
+      if (typeof v === "string") metadata.push([k, { type: "string", value: v }]);
+      else if (typeof v === "number") metadata.push([k, { type: Number.isInteger(v) ? "u32" : "f32", value: v }]);
+      else if (typeof v === "boolean") metadata.push([k, { type: "bool", value: v }]);
+      else if (k === "tokenizer.ggml.tokens") metadata.push([k, { type: "string[]", value: v as string[] }]);
+    }
+    const bad = writeGguf({ metadata, tensors });
     const store = freshStore();
     await expectCode(
       importGguf(store, new Blob([bad as BlobPart]), { name: "q41.gguf" }),
