@@ -1,20 +1,46 @@
-// The demo page opens, finds WebGPU, and reports the adapter as text.
+// The demo page: first visit generates with the embedded model; a reload loads it from IndexedDB without
+// fetching it again; output is text; a browser without WebGPU is told what to enable.
 import { expect, test } from "@playwright/test";
 
-test("demo page finds WebGPU and lists the adapter", async ({ page }) => {
+test("first visit imports the embedded model and streams generated text", async ({ page }) => {
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto("/");
-  await expect(page.locator("#gpu-status")).toHaveAttribute("data-state", "ready");
+  await expect(page.locator("#status")).toHaveText(/is ready/, { timeout: 60_000 });
+  await expect(page.locator("#model-note")).toContainText("tiny test model");
+  await expect(page.locator("#models li")).toHaveCount(1);
+  await page.fill("#max-tokens", "24");
+  await page.fill("#seed", "7");
+  await page.click("#generate");
+  await expect(page.locator("#stats")).toContainText("decode", { timeout: 60_000 });
+  const text = await page.locator("#output").textContent();
+  expect(text!.length).toBeGreaterThan(0);
+  // Model output is inserted as text: never as elements.
+  expect(await page.locator("#output *").count()).toBe(0);
   await expect(page.locator("#gpu-info")).toContainText("Features");
   expect(errors).toEqual([]);
+
+  // Reload with the model file unreachable: it must come from IndexedDB.
+  let fetched = false;
+  await page.route("**/*.gguf", (route) => {
+    fetched = true;
+    return route.abort();
+  });
+  await page.reload();
+  await expect(page.locator("#status")).toHaveText(/is ready/, { timeout: 60_000 });
+  await page.fill("#max-tokens", "24");
+  await page.fill("#seed", "7");
+  await page.click("#generate");
+  await expect(page.locator("#stats")).toContainText("decode", { timeout: 60_000 });
+  expect(await page.locator("#output").textContent()).toBe(text);
+  expect(fetched).toBe(false);
 });
 
-test("demo page says what to enable when WebGPU is missing", async ({ page }) => {
+test("a browser without WebGPU is told what to enable", async ({ page }) => {
   await page.addInitScript(() => {
     Object.defineProperty(Navigator.prototype, "gpu", { get: () => undefined });
   });
   await page.goto("/");
-  await expect(page.locator("#gpu-status")).toHaveAttribute("data-state", "error");
-  await expect(page.locator("#gpu-status")).toContainText("WebGPU is not available");
+  await expect(page.locator("#status")).toHaveAttribute("data-state", "error");
+  await expect(page.locator("#status")).toContainText("WebGPU is not available");
 });

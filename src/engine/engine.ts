@@ -102,13 +102,15 @@ export class Engine {
     return { adapter: ctx.adapterInfo, features: ctx.features, isCpuAdapter: ctx.isCpuAdapter };
   }
 
+  /** `onProgress` is its own argument (not an option) so it can cross the worker boundary as a Comlink proxy. */
   async importModel(
     source: Blob | string,
-    options: { name?: string; id?: string; onProgress?: (p: ImportProgress) => void } = {},
+    options: { name?: string; id?: string } = {},
+    onProgress?: (p: ImportProgress) => void,
   ): Promise<ModelInfo> {
     const signal = this.begin();
     try {
-      return info(await importGguf(this.store, source, { ...options, signal }));
+      return info(await importGguf(this.store, source, { ...options, onProgress, signal }));
     } finally {
       this.end(signal);
     }

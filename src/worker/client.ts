@@ -23,10 +23,10 @@ export class SkiffClient {
 
   importModel(
     source: Blob | string,
-    options: { name?: string; onProgress?: (p: ImportProgress) => void } = {},
+    options: { name?: string } = {},
+    onProgress?: (p: ImportProgress) => void,
   ): Promise<ModelInfo> {
-    const { onProgress, ...rest } = options;
-    return this.engine.importModel(source, { ...rest, onProgress: onProgress && Comlink.proxy(onProgress) });
+    return this.engine.importModel(source, options, onProgress && Comlink.proxy(onProgress));
   }
 
   listModels(): Promise<ModelInfo[]> {
