@@ -1,0 +1,119 @@
+// Skiff's matmul kernels as contenders: gemv (m = 1) and gemm (m > 1) over a random weight quantized to the case's
+// type and repacked exactly as an import would, every variant the launchers offer, each output spot-checked.
+import type { GpuContext } from "../src/gpu/device.ts";
+import { uploadBuffer } from "../src/gpu/readback.ts";
+import { defaultMatmulVariant, gemv, MATMUL_VARIANTS, type MatmulVariant } from "../src/kernels/gemv.ts";
+import { gemm } from "../src/kernels/gemm.ts";
+import { destroyWeight, uploadWeight, weightBytes, type GpuWeight } from "../src/kernels/weights.ts";
+import { dequantize, ggufBytes, quantize } from "../src/loaders/ggml-quants.ts";
+import { repack } from "../src/loaders/repack.ts";
+import { randomF32 } from "../src/kernels/testing.ts";
+import { SKIFF_TIMED, timeSkiff } from "./skiff-timing.ts";
+import { dotReference, poison, spotCheckBuffer } from "./spot-check.ts";
+import { errorText } from "./timing.ts";
+import type { ContenderResult, MatmulCase, RunBudget } from "./types.ts";
+
+interface Style {
+  variant: MatmulVariant;
+  /** Cooperative only: whether the device's subgroups may be used (false forces the workgroup-memory reduction). */
+  subgroups: boolean;
+  label: string;
+}
+
+/** Every variant; for gemv's cooperative one (the only kernel here that reads ctx.features.subgroups) both
+ *  reductions where the device has subgroups. */
+function styles(ctx: GpuContext, op: "gemv" | "gemm"): Style[] {
+  const all: Style[] = [];
+  for (const variant of MATMUL_VARIANTS) {
+    if (op === "gemm") {
+      all.push({ variant, subgroups: ctx.features.subgroups, label: variant });
+      continue;
+    }
+    if (variant === "cooperative" && ctx.features.subgroups) {
+      all.push({ variant, subgroups: true, label: "cooperative+subgroups" });
+    }
+    all.push({ variant, subgroups: false, label: variant === "cooperative" ? "cooperative+shared" : variant });
+  }
+  return all;
+}
+
+function isDefaultStyle(ctx: GpuContext, s: Style): boolean {
+  if (s.variant !== defaultMatmulVariant(ctx)) return false;
+  return s.variant === "rowwise" || s.subgroups === ctx.features.subgroups;
+}
+
+/** The launchers read ctx.features.subgroups; a copy with it off selects the workgroup-memory path. */
+function contextFor(ctx: GpuContext, s: Style): GpuContext {
+  if (s.variant !== "cooperative" || s.subgroups === ctx.features.subgroups) return ctx;
+  return { ...ctx, features: { ...ctx.features, subgroups: s.subgroups } };
+}
+
+interface BenchWeight {
+  gpu: GpuWeight;
+  /** W(row, j) of the GGUF bytes, dequantized one row at a time for the spot check. */
+  value(row: number, j: number): number;
+}
+
+function randomWeight(ctx: GpuContext, c: MatmulCase, random: () => number): BenchWeight {
+  const bytes = quantize(c.type, randomF32(c.n * c.k, random, 0.05));
+  const gpu = uploadWeight(ctx, repack(c.type, bytes, c.n, c.k, c.id), `bench.${c.id}`);
+  const rowBytes = ggufBytes(c.type, c.k);
+  const rows = new Map<number, Float64Array>();
+  return {
+    gpu,
+    value(row, j) {
+      let values = rows.get(row);
+      if (!values) {
+        values = dequantize(c.type, bytes.subarray(row * rowBytes, (row + 1) * rowBytes), c.k);
+        rows.set(row, values);
+      }
+      return values[j];
+    },
+  };
+}
+
+export async function benchSkiffMatmul(
+  ctx: GpuContext,
+  c: MatmulCase,
+  budget: RunBudget,
+  random: () => number,
+): Promise<ContenderResult[]> {
+  const op = c.m === 1 ? ("gemv" as const) : ("gemm" as const);
+  const weight = randomWeight(ctx, c, random);
+  const xData = randomF32(c.m * c.k, random);
+  const x = uploadBuffer(ctx.device, xData, "bench.x");
+  const out = uploadBuffer(ctx.device, new Float32Array(c.m * c.n), "bench.out");
+  const results: ContenderResult[] = [];
+  try {
+    for (const s of styles(ctx, op)) {
+      const r: ContenderResult = {
+        name: `skiff ${op} ${s.label}`,
+        family: "skiff",
+        variant: s.label,
+        isDefault: isDefaultStyle(ctx, s),
+        weightBytes: weightBytes(c.type, c.n, c.k),
+        timed: SKIFF_TIMED,
+      };
+      try {
+        poison(ctx.device, out, c.m * c.n);
+        const vctx = contextFor(ctx, s);
+        const k =
+          c.m === 1
+            ? await gemv(vctx, { weight: weight.gpu, x, out, variant: s.variant })
+            : await gemm(vctx, { weight: weight.gpu, x, out, m: c.m, variant: s.variant });
+        Object.assign(r, await timeSkiff(ctx, k.dispatches, budget));
+        await spotCheckBuffer(ctx.device, out, c.m, c.n, (row, col) =>
+          dotReference(xData, row * c.k, c.k, (j) => weight.value(col, j)),
+        );
+      } catch (e) {
+        r.error = errorText(e);
+      }
+      results.push(r);
+    }
+  } finally {
+    destroyWeight(weight.gpu);
+    x.destroy();
+    out.destroy();
+  }
+  return results;
+}
