@@ -1,7 +1,7 @@
 // The whole Llama forward pass on the CPU in float64, llama2.c style: the oracle that GPU generation
 // must match token for token. One token at a time with a KV cache.
 import type { LlamaConfig, LlamaWeightsF32 } from "../models/llama-config.ts";
-import { rmsNorm } from "./ops.ts";
+import { argmax, rmsNorm, rope } from "./ops.ts";
 
 /** out (rows) = W (rows, cols) @ x (cols) */
 function matvec(out: Float64Array, w: Float32Array, x: Float64Array, rows: number, cols: number): void {
@@ -10,31 +10,6 @@ function matvec(out: Float64Array, w: Float32Array, x: Float64Array, rows: numbe
     const base = r * cols;
     for (let k = 0; k < cols; k++) s += w[base + k] * x[k];
     out[r] = s;
-  }
-}
-
-/** Rotates the first nRot dims of each head of `vec` (nHeads * headSize) for position `pos`. */
-export function ropeReference(
-  vec: Float64Array,
-  nHeads: number,
-  pos: number,
-  c: LlamaConfig,
-  freqs?: Float32Array,
-): void {
-  const half = c.nRot / 2;
-  for (let h = 0; h < nHeads; h++) {
-    const base = h * c.headSize;
-    for (let i = 0; i < half; i++) {
-      const freq = Math.pow(c.ropeTheta, (-2 * i) / c.nRot) / (freqs ? freqs[i] : 1);
-      const angle = pos * freq;
-      const cos = Math.cos(angle);
-      const sin = Math.sin(angle);
-      const [a, b] = c.ropeLayout === "adjacent" ? [base + 2 * i, base + 2 * i + 1] : [base + i, base + i + half];
-      const x0 = vec[a];
-      const x1 = vec[b];
-      vec[a] = x0 * cos - x1 * sin;
-      vec[b] = x0 * sin + x1 * cos;
-    }
   }
 }
 
@@ -74,8 +49,8 @@ export class ReferenceLlama {
       matvec(q, lw.wq, xb, dim, dim);
       matvec(k, lw.wk, xb, kvDim, dim);
       matvec(v, lw.wv, xb, kvDim, dim);
-      ropeReference(q, nHeads, pos, c, w.ropeFreqs);
-      ropeReference(k, c.nKvHeads, pos, c, w.ropeFreqs);
+      rope(q, 1, nHeads, headSize, c.nRot, c.ropeTheta, pos, c.ropeLayout, w.ropeFreqs);
+      rope(k, 1, c.nKvHeads, headSize, c.nRot, c.ropeTheta, pos, c.ropeLayout, w.ropeFreqs);
       this.keys[l].set(k, pos * kvDim);
       this.values[l].set(v, pos * kvDim);
       const attnOut = new Float64Array(dim);
@@ -116,19 +91,13 @@ export class ReferenceLlama {
   }
 }
 
-export function argmaxReference(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
-  return best;
-}
-
 /** Greedy generation: feeds the prompt, then `steps` argmax tokens; returns the generated ids. */
 export function greedyReference(model: ReferenceLlama, prompt: number[], steps: number): number[] {
   let logits: Float64Array = new Float64Array(0);
   prompt.forEach((t, pos) => (logits = model.forward(t, pos)));
   const out: number[] = [];
   for (let s = 0; s < steps; s++) {
-    const next = argmaxReference(logits);
+    const next = argmax(logits);
     out.push(next);
     if (s + 1 < steps) logits = model.forward(next, prompt.length + s);
   }

@@ -133,3 +133,7 @@ export function pickToken(probs: ArrayLike<number>, u: number): number {
   }
   return last;
 }
+
+// The matrix and attention references live in their own files; re-exported so this is the one index of ops.
+export { matmul, embedding } from "./matmul.ts";
+export { attention, kvCacheWrite } from "./attention.ts";
