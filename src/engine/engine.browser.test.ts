@@ -6,10 +6,11 @@ import f16Url from "../../../shared/models/stories260K-f16.gguf?url";
 import q8Url from "../../../shared/models/stories260K-q8_0.gguf?url";
 import q4Url from "../../../shared/models/stories260K-q4_0.gguf?url";
 import { Engine } from "./engine.ts";
-import { ReferenceLlama, greedyReference } from "../reference/llama.ts";
+import { ReferenceLlama, greedyReference } from "../reference/forward.ts";
 import { referenceWeightsFromGguf } from "../reference/gguf-weights.ts";
 import { syntheticLlamaGguf, type SyntheticLlamaOptions } from "../loaders/synthetic-model.ts";
 import { SkiffError } from "../errors.ts";
+import golden from "../reference/fixtures/stories260k-golden.json";
 
 let n = 0;
 const freshEngine = (prefillChunk = 32) =>
@@ -32,6 +33,15 @@ async function parity(bytes: Uint8Array, prompt: number[], steps: number, prefil
 }
 
 describe("engine: GPU generation equals the CPU reference", () => {
+  test("golden: stories260K-f32 on the GPU gives the independent implementation's 50 greedy ids", async () => {
+    const engine = freshEngine();
+    const m = await engine.importModel(await (await fetch(f32Url)).blob(), { name: "f32.gguf" });
+    await engine.load(m.id);
+    const r = await engine.generate(golden.prompt, { temperature: 0, maxTokens: 50, stopAtEos: false });
+    expect(r.tokenIds).toEqual(golden.ids);
+    engine.dispose();
+  });
+
   for (const [type, url] of [
     ["f32", f32Url],
     ["f16", f16Url],

@@ -2,8 +2,9 @@
 import { describe, expect, test } from "vitest";
 import { readFileSync } from "node:fs";
 import { readLlama2c } from "../loaders/llama2c.ts";
-import { ReferenceLlama, greedyReference } from "./llama.ts";
+import { ReferenceLlama, greedyReference } from "./forward.ts";
 import { referenceWeightsFromGguf } from "./gguf-weights.ts";
+import golden from "./fixtures/stories260k-golden.json";
 
 const bin = new Uint8Array(readFileSync(new URL("../../../shared/models/stories260K.bin", import.meta.url)));
 
@@ -21,12 +22,14 @@ describe("reference llama on stories260K.bin", () => {
     });
     expect(config.tiedOutput).toBe(true);
   });
-  test("greedy story from BOS is deterministic and not degenerate", () => {
-    const { config, weights } = readLlama2c(bin);
-    const ids = greedyReference(new ReferenceLlama(config, weights), [1], 40);
-    console.log("stories260K greedy ids:", ids.join(" "));
-    expect(greedyReference(new ReferenceLlama(config, weights), [1], 40)).toEqual(ids);
-    expect(new Set(ids).size).toBeGreaterThan(10);
+  test("golden: 50 greedy ids from BOS, from the checkpoint and from the f32 GGUF", () => {
+    const fromBin = readLlama2c(bin);
+    expect(greedyReference(new ReferenceLlama(fromBin.config, fromBin.weights), golden.prompt, 50)).toEqual(golden.ids);
+    const gguf = new Uint8Array(readFileSync(new URL("../../../shared/models/stories260K-f32.gguf", import.meta.url)));
+    const fromGguf = referenceWeightsFromGguf(gguf);
+    expect(greedyReference(new ReferenceLlama(fromGguf.config, fromGguf.weights), golden.prompt, 50)).toEqual(
+      golden.ids,
+    );
   });
   test("the GGUF conversion gives the same model: logits equal to the checkpoint's", () => {
     const fromBin = readLlama2c(bin);

@@ -1,4 +1,4 @@
-// The whole Llama forward pass on the CPU in float64, llama2.c style: the oracle that GPU generation
+// The whole Llama forward pass on the CPU in float64, readable as llama2.c's forward(): the oracle that GPU
 // must match token for token. One token at a time with a KV cache.
 import type { LlamaConfig, LlamaWeightsF32 } from "../models/llama-config.ts";
 import { argmax, rmsNorm, rope } from "./ops.ts";

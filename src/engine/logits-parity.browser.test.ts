@@ -1,0 +1,168 @@
+// Logits of the GPU graph against the float64 CPU reference, step by step over 64 tokens on the same weights,
+// with both fed the same tokens (the reference's greedy choices). Greedy ids must agree wherever the
+// reference's top-two margin is larger than the stated error; closer calls are reported, not compared.
+import { describe, expect, test } from "vitest";
+import q4Url from "../../../shared/models/stories260K-q4_0.gguf?url";
+import q8Url from "../../../shared/models/stories260K-q8_0.gguf?url";
+import f16Url from "../../../shared/models/stories260K-f16.gguf?url";
+import f32Url from "../../../shared/models/stories260K-f32.gguf?url";
+import { testContext, compare } from "../kernels/testing.ts";
+import { ModelStore } from "../storage/model-store.ts";
+import { importGguf } from "../storage/import-gguf.ts";
+import { loadGpuModel } from "./gpu-model.ts";
+import { buildLlamaStep } from "../models/llama.ts";
+import { prepareStep } from "../graph/executor.ts";
+import { opTable } from "../kernels/index.ts";
+import { readF32 } from "../gpu/readback.ts";
+import { ReferenceLlama } from "../reference/forward.ts";
+import { argmax } from "../reference/ops.ts";
+import { referenceWeightsFromGguf } from "../reference/gguf-weights.ts";
+import { syntheticLlamaGguf, type SyntheticLlamaOptions } from "../loaders/synthetic-model.ts";
+
+/** Normalised logit error allowed: f32 accumulation over a few hundred terms per dot product, a few layers. */
+const LOGIT_TOLERANCE = 2e-4;
+const STEPS = 64;
+let n = 0;
+
+async function checkLogits(bytes: Uint8Array, prompt: number[]): Promise<{ compared: number; skipped: number }> {
+  const ctx = await testContext();
+  const store = new ModelStore(`skiff-parity-${Date.now()}-${n++}`);
+  const manifest = await importGguf(store, new Blob([bytes as BlobPart]), { name: "parity.gguf" });
+  const gpu = await loadGpuModel(ctx, store, manifest, { prefillChunk: 8, contextLength: prompt.length + STEPS + 1 });
+  const c = manifest.config;
+  const decode = await prepareStep(
+    ctx,
+    buildLlamaStep(c, { kind: "decode", nTokens: 1, capacity: gpu.capacity }),
+    gpu.resources,
+    opTable,
+  );
+  const run = (step: typeof decode, ids: number[], pos: number) => {
+    ctx.device.queue.writeBuffer(gpu.tokens, 0, new Uint32Array(ids));
+    step.setPosition(pos);
+    const encoder = ctx.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    step.encode(pass);
+    pass.end();
+    ctx.device.queue.submit([encoder.finish()]);
+  };
+  for (let start = 0; start < prompt.length - 1; start += 8) {
+    const chunk = prompt.slice(start, Math.min(prompt.length - 1, start + 8));
+    const prefill = await prepareStep(
+      ctx,
+      buildLlamaStep(c, { kind: "prefill", nTokens: chunk.length, capacity: gpu.capacity }),
+      gpu.resources,
+      opTable,
+    );
+    run(prefill, chunk, start);
+  }
+  const { config, weights } = referenceWeightsFromGguf(bytes);
+  const reference = new ReferenceLlama(config, weights, gpu.capacity);
+  for (let pos = 0; pos < prompt.length - 1; pos++) reference.forward(prompt[pos], pos);
+  let token = prompt[prompt.length - 1];
+  let compared = 0;
+  let skipped = 0;
+  for (let s = 0; s < STEPS; s++) {
+    const pos = prompt.length - 1 + s;
+    run(decode, [token], pos);
+    const logits = decode.binding("logits");
+    const got = await readF32(ctx.device, logits.buffer, logits.offset ?? 0, c.vocabSize);
+    const want = reference.forward(token, pos);
+    const { normalisedError } = compare(got, want);
+    expect(normalisedError, `step ${s}: logits differ from the reference`).toBeLessThanOrEqual(LOGIT_TOLERANCE);
+    const best = argmax(want);
+    const sorted = Array.from(want).sort((a, b) => b - a);
+    const scale = Math.max(...Array.from(want, Math.abs));
+    if (sorted[0] - sorted[1] > 2 * LOGIT_TOLERANCE * scale) {
+      expect(argmax(got), `step ${s}: greedy id`).toBe(best);
+      compared++;
+    } else skipped++;
+    token = best;
+  }
+  gpu.destroy();
+  await store.remove(manifest.id);
+  return { compared, skipped };
+}
+
+describe("GPU logits equal the CPU reference over 64 steps", () => {
+  for (const [type, url] of [
+    ["f32", f32Url],
+    ["f16", f16Url],
+    ["q8_0", q8Url],
+    ["q4_0", q4Url],
+  ] as const) {
+    test(`stories260K-${type}`, async () => {
+      const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+      const r = await checkLogits(bytes, [1, 300, 301, 302, 310, 40, 50, 60, 70, 80, 90]);
+      console.log(`stories260K-${type}: ${r.compared} greedy ids compared, ${r.skipped} near-ties not compared`);
+      expect(r.compared).toBeGreaterThan(STEPS / 2);
+    });
+  }
+
+  const synthetic: [string, SyntheticLlamaOptions][] = [
+    [
+      "q4_0 GQA 3:1, untied, dim 96",
+      {
+        dim: 96,
+        hiddenDim: 200,
+        nLayers: 2,
+        nHeads: 6,
+        nKvHeads: 2,
+        vocabSize: 310,
+        seqLen: 256,
+        type: "q4_0",
+        seed: 21,
+      },
+    ],
+    [
+      "q8_0 no GQA, tied, dim 160",
+      {
+        dim: 160,
+        hiddenDim: 336,
+        nLayers: 2,
+        nHeads: 5,
+        nKvHeads: 5,
+        vocabSize: 290,
+        seqLen: 256,
+        type: "q8_0",
+        seed: 22,
+        tiedOutput: true,
+      },
+    ],
+    [
+      "f16 GQA 2:1, untied, hidden 100",
+      {
+        dim: 64,
+        hiddenDim: 100,
+        nLayers: 3,
+        nHeads: 4,
+        nKvHeads: 2,
+        vocabSize: 275,
+        seqLen: 256,
+        type: "f16",
+        seed: 23,
+      },
+    ],
+    [
+      "f32 GQA 4:1, tied, head 40",
+      {
+        dim: 160,
+        hiddenDim: 224,
+        nLayers: 2,
+        nHeads: 4,
+        nKvHeads: 1,
+        vocabSize: 263,
+        seqLen: 256,
+        type: "f32",
+        seed: 24,
+        tiedOutput: true,
+      },
+    ],
+  ];
+  for (const [name, options] of synthetic) {
+    test(`synthetic ${name}`, async () => {
+      const r = await checkLogits(syntheticLlamaGguf(options), [1, 100, 120, 140, 160, 180, 200, 220, 240, 260]);
+      console.log(`synthetic ${name}: ${r.compared} greedy ids compared, ${r.skipped} near-ties not compared`);
+      expect(r.compared).toBeGreaterThan(0);
+    });
+  }
+});
