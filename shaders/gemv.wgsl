@@ -1,8 +1,8 @@
 // GEMV common part: y = W x for one row chunk of W, out[row_offset + r] = sum_k W[r, k] * x[k]. Params, the output
-// binding and the dot products shared by the rowwise (gemv-rowwise.wgsl) and cooperative (gemv-coop.wgsl) kernels.
-// src/kernels/gemv.ts joins this with one of them, with the activation access (gemm-x-vec4.wgsl or
-// gemm-x-scalar.wgsl: x_chunk, binding 0) and with the weight access of weights-<type>.wgsl (w_block, w_scale,
-// w_chunk, w_load8_tail; bindings 2.. and the uniform). Work items are folded over a 2-D grid of `grid_x` workgroups
+// binding and the block dot products shared by the rowwise (gemv-rowwise.wgsl) and cooperative (gemv-coop.wgsl)
+// kernels. src/kernels/gemv.ts joins this with one of them, with gemm-dot.wgsl (dot8), with the activation access
+// (gemm-x-vec4.wgsl or gemm-x-scalar.wgsl: x_chunk, binding 0) and with the weight access of weights-<type>.wgsl
+// (w_block, w_scale, w_chunk, w_load8_tail; bindings 2.. and the uniform). Work items are folded over a 2-D grid of `grid_x` workgroups
 // per grid row.
 struct Params {
   rows: u32,
@@ -13,16 +13,12 @@ struct Params {
 
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 
-fn dot8(a: mat2x4<f32>, b: mat2x4<f32>) -> f32 {
-  return dot(a[0], b[0]) + dot(a[1], b[1]);
-}
-
 // Row `row` of W against x over 32-block b, given x's four chunks of the block.
 fn block_dot(row: u32, b: u32, x0: mat2x4<f32>, x1: mat2x4<f32>, x2: mat2x4<f32>, x3: mat2x4<f32>) -> f32 {
   let w = w_block(row, b);
   let d = w_scale(row, b);
-  return dot8(w_chunk(w, 0u, d), x0) + dot8(w_chunk(w, 1u, d), x1) + dot8(w_chunk(w, 2u, d), x2) +
-    dot8(w_chunk(w, 3u, d), x3);
+  return dot8_acc(dot8_acc(dot8_acc(dot8(w_chunk(w, 0u, d), x0), w_chunk(w, 1u, d), x1), w_chunk(w, 2u, d), x2),
+    w_chunk(w, 3u, d), x3);
 }
 
 // Four rows against x over block b, given x's four chunks of the block.

@@ -6,8 +6,8 @@
 @group(0) @binding(2) var<storage, read> codes: array<u32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-// The 16 code words of one 32-element block of one row.
-alias WBlock = array<vec4<u32>, 4>;
+// The block is its first word's index; w_chunk loads the words it needs (fewer live registers in a register tile).
+alias WBlock = u32;
 
 fn w_stride() -> u32 {
   return (params.cols + 1u) / 2u;
@@ -23,8 +23,7 @@ fn w_words4(i: u32) -> vec4<u32> {
 
 // Block `blk` of `row` (within this chunk); the block must be whole.
 fn w_block(row: u32, blk: u32) -> WBlock {
-  let i = row * w_stride() + blk * 16u;
-  return WBlock(w_words4(i), w_words4(i + 4u), w_words4(i + 8u), w_words4(i + 12u));
+  return row * w_stride() + blk * 16u;
 }
 
 // Plain floats have no scale.
@@ -34,7 +33,7 @@ fn w_scale(row: u32, blk: u32) -> f32 {
 
 // Elements 8c .. 8c+7 of a block (c in 0..3); d is always 1.
 fn w_chunk(w: WBlock, c: u32, d: f32) -> mat2x4<f32> {
-  let q = w[c];
+  let q = w_words4(w + 4u * c);
   return mat2x4<f32>(
     vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)),
     vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)),

@@ -7,8 +7,9 @@
 @group(0) @binding(2) var<storage, read> codes: array<vec4<u32>>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-// The 16 code words of one 32-element block of one row.
-alias WBlock = array<vec4<u32>, 4>;
+// A block of f16 is 64 bytes: rather than hold it in registers, the block is its first vec4's index and w_chunk
+// loads the vec4 it needs (the same loads, far fewer live registers in a register tile).
+alias WBlock = u32;
 
 fn w_stride() -> u32 {
   return (params.cols + 1u) / 2u;
@@ -20,8 +21,7 @@ fn w_word(i: u32) -> u32 {
 
 // Block `blk` of `row` (within this chunk); the block must be whole.
 fn w_block(row: u32, blk: u32) -> WBlock {
-  let v = (row * w_stride() + blk * 16u) / 4u;
-  return WBlock(codes[v], codes[v + 1u], codes[v + 2u], codes[v + 3u]);
+  return (row * w_stride() + blk * 16u) / 4u;
 }
 
 // Plain floats have no scale.
@@ -31,7 +31,7 @@ fn w_scale(row: u32, blk: u32) -> f32 {
 
 // Elements 8c .. 8c+7 of a block (c in 0..3); d is always 1.
 fn w_chunk(w: WBlock, c: u32, d: f32) -> mat2x4<f32> {
-  let q = w[c];
+  let q = codes[w + c];
   return mat2x4<f32>(
     vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)),
     vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)),

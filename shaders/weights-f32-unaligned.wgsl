@@ -6,8 +6,8 @@
 @group(0) @binding(2) var<storage, read> codes: array<u32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-// The 32 code words of one 32-element block of one row.
-alias WBlock = array<vec4<u32>, 8>;
+// The block is its first word's index; w_chunk loads the words it needs (fewer live registers in a register tile).
+alias WBlock = u32;
 
 fn w_word(i: u32) -> u32 {
   return codes[i];
@@ -19,11 +19,7 @@ fn w_words4(i: u32) -> vec4<u32> {
 
 // Block `blk` of `row` (within this chunk); the block must be whole.
 fn w_block(row: u32, blk: u32) -> WBlock {
-  let i = row * params.cols + blk * 32u;
-  return WBlock(
-    w_words4(i), w_words4(i + 4u), w_words4(i + 8u), w_words4(i + 12u),
-    w_words4(i + 16u), w_words4(i + 20u), w_words4(i + 24u), w_words4(i + 28u),
-  );
+  return row * params.cols + blk * 32u;
 }
 
 // Plain floats have no scale.
@@ -33,7 +29,7 @@ fn w_scale(row: u32, blk: u32) -> f32 {
 
 // Elements 8c .. 8c+7 of a block (c in 0..3); d is always 1.
 fn w_chunk(w: WBlock, c: u32, d: f32) -> mat2x4<f32> {
-  return mat2x4<f32>(bitcast<vec4<f32>>(w[2u * c]), bitcast<vec4<f32>>(w[2u * c + 1u]));
+  return mat2x4<f32>(bitcast<vec4<f32>>(w_words4(w + 8u * c)), bitcast<vec4<f32>>(w_words4(w + 8u * c + 4u)));
 }
 
 // Elements 8*k8 .. 8*k8+7 of `row` where the row ends inside them: those at or past `cols` read as 0, and no word

@@ -2,13 +2,14 @@
 // joined to them by their launchers. Planes as in src/loaders/repack.ts: the f32 bits, row stride cols words, here
 // read as vec4<u32> (the upload pads planes to 16 bytes). Declares the weight binding and, after it, the uniform (the
 // last binding; its number depends on how many planes the type has). The including kernel declares `struct Params`
-// with a `cols` field. Aligned and unaligned rows are two files, not a branch: SwiftShader runs both sides of a
-// branch, and the word-by-word path would cost the aligned one three times its time.
+// with a `cols` field. Aligned and unaligned rows are two files, not a branch on cols: SwiftShader runs both sides of
+// a branch, and with the word-by-word path beside it the aligned GEMV took several times as long.
 @group(0) @binding(2) var<storage, read> codes: array<vec4<u32>>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-// The 32 code words of one 32-element block of one row.
-alias WBlock = array<vec4<u32>, 8>;
+// A block of f32 is 128 bytes: rather than hold it in registers, the block is its first vec4's index and w_chunk
+// loads the two vec4 it needs (the same loads, far fewer live registers in a register tile).
+alias WBlock = u32;
 
 fn w_word(i: u32) -> u32 {
   return codes[i >> 2u][i & 3u];
@@ -16,10 +17,7 @@ fn w_word(i: u32) -> u32 {
 
 // Block `blk` of `row` (within this chunk); the block must be whole.
 fn w_block(row: u32, blk: u32) -> WBlock {
-  let v = (row * params.cols + blk * 32u) / 4u;
-  return WBlock(
-    codes[v], codes[v + 1u], codes[v + 2u], codes[v + 3u], codes[v + 4u], codes[v + 5u], codes[v + 6u], codes[v + 7u],
-  );
+  return (row * params.cols + blk * 32u) / 4u;
 }
 
 // Plain floats have no scale.
@@ -29,7 +27,7 @@ fn w_scale(row: u32, blk: u32) -> f32 {
 
 // Elements 8c .. 8c+7 of a block (c in 0..3); d is always 1.
 fn w_chunk(w: WBlock, c: u32, d: f32) -> mat2x4<f32> {
-  return mat2x4<f32>(bitcast<vec4<f32>>(w[2u * c]), bitcast<vec4<f32>>(w[2u * c + 1u]));
+  return mat2x4<f32>(bitcast<vec4<f32>>(codes[w + 2u * c]), bitcast<vec4<f32>>(codes[w + 2u * c + 1u]));
 }
 
 // Elements 8*k8 .. 8*k8+7 of `row` where the row ends inside them: those at or past `cols` read as 0, and no word

@@ -20,16 +20,28 @@ async function bytesOf(url: string): Promise<Uint8Array> {
   return new Uint8Array(await (await fetch(url)).arrayBuffer());
 }
 
-async function parity(bytes: Uint8Array, prompt: number[], steps: number, prefillChunk = 32): Promise<void> {
+async function parity(
+  bytes: Uint8Array,
+  prompt: number[],
+  steps: number,
+  prefillChunk = 32,
+  penalty = 1,
+): Promise<number[]> {
   const engine = freshEngine(prefillChunk);
   const model = await engine.importModel(new Blob([bytes as BlobPart]), { name: "model.gguf" });
   await engine.load(model.id);
-  const got = await engine.generate(prompt, { temperature: 0, maxTokens: steps, stopAtEos: false });
+  const got = await engine.generate(prompt, {
+    temperature: 0,
+    maxTokens: steps,
+    stopAtEos: false,
+    repetitionPenalty: penalty,
+  });
   const { config, weights } = referenceWeightsFromGguf(bytes);
-  const want = greedyReference(new ReferenceLlama(config, weights), prompt, steps);
+  const want = greedyReference(new ReferenceLlama(config, weights), prompt, steps, penalty);
   expect(got.tokenIds).toEqual(want);
   expect(got.stopReason).toBe("max-tokens");
   engine.dispose();
+  return got.tokenIds;
 }
 
 describe("engine: GPU generation equals the CPU reference", () => {
@@ -56,6 +68,12 @@ describe("engine: GPU generation equals the CPU reference", () => {
   test("stories260K-q4_0: a 75-token prompt prefilled in chunks of 16, then 24 tokens", async () => {
     const prompt = [1, ...Array.from({ length: 74 }, (_, i) => 3 + ((i * 37) % 250))];
     await parity(await bytesOf(q4Url), prompt, 24, 16);
+  });
+
+  test("stories260K-f32 with a repetition penalty of 1.3 (window 64, prompt included)", async () => {
+    const ids = await parity(await bytesOf(f32Url), [1, 431, 431, 300], 70, 32, 1.3);
+    // Unpenalised, this model repeats id 431 thirteen times in a row from BOS.
+    expect(ids.filter((t) => t === 431).length).toBeLessThan(5);
   });
 
   const synthetic: [string, SyntheticLlamaOptions][] = [

@@ -6,7 +6,7 @@ import { SkiffError } from "../errors.ts";
 import { ModelStore, type ModelManifest, type StorageUsage } from "../storage/model-store.ts";
 import { importGguf, type ImportProgress, type LlamaManifest } from "../storage/import-gguf.ts";
 import { SpmTokenizer } from "../tokenizer/spm.ts";
-import { buildLlamaStep, type StepKind } from "../models/llama.ts";
+import { buildLlamaStep, REPETITION_WINDOW, type StepKind } from "../models/llama.ts";
 import { prepareStep, type PreparedStep } from "../graph/executor.ts";
 import { opTable } from "../kernels/index.ts";
 import { loadGpuModel, type GpuModel } from "./gpu-model.ts";
@@ -214,11 +214,21 @@ export class Engine {
         this.submit(ctx, step);
       }
       const greedy = isGreedy(s);
-      const decode = await this.step("decode", 1, greedy ? "argmax" : "sample");
-      if (!greedy)
-        this.samplerKernel(decode).update(
-          samplerParams({ temperature: s.temperature, topK: s.topK, topP: s.topP, seed: s.seed }),
-        );
+      const penalised = s.repetitionPenalty !== 1;
+      const decode = await this.step("decode", 1, greedy ? "argmax" : "sample", penalised);
+      if (!greedy) {
+        decode
+          .kernel("sample")
+          .update(samplerParams({ temperature: s.temperature, topK: s.topK, topP: s.topP, seed: s.seed }));
+      }
+      if (penalised) {
+        decode.kernel("repetitionPenalty").update({ penalty: s.repetitionPenalty });
+        // The ring holds the token at position p at p % window; the decode step records its own input token.
+        const ring = new Uint32Array(REPETITION_WINDOW);
+        for (let p = Math.max(0, ids.length - REPETITION_WINDOW); p < ids.length - 1; p++)
+          ring[p % REPETITION_WINDOW] = ids[p];
+        ctx.device.queue.writeBuffer(model.gpu.history, 0, ring);
+      }
       ctx.device.queue.writeBuffer(model.gpu.tokens, 0, new Uint32Array([ids[ids.length - 1]]));
       const decoder = model.tokenizer.decoder();
       const stop = new StopMatcher(s.stop);
@@ -288,21 +298,28 @@ export class Engine {
     return this.model;
   }
 
-  private step(kind: StepKind, nTokens: number, sampler?: "argmax" | "sample"): Promise<PreparedStep> {
+  private step(
+    kind: StepKind,
+    nTokens: number,
+    sampler?: "argmax" | "sample",
+    repetitionPenalty = false,
+  ): Promise<PreparedStep> {
     const model = this.loaded();
-    const key = `${kind}:${nTokens}:${sampler ?? ""}`;
+    const key = `${kind}:${nTokens}:${sampler ?? ""}:${repetitionPenalty ? "penalty" : ""}`;
     let step = model.steps.get(key);
     if (!step) {
-      const graph = buildLlamaStep(model.gpu.manifest.config, { kind, nTokens, capacity: model.gpu.capacity, sampler });
+      const graph = buildLlamaStep(model.gpu.manifest.config, {
+        kind,
+        nTokens,
+        capacity: model.gpu.capacity,
+        sampler,
+        repetitionPenalty,
+      });
       step = this.gpu().then((ctx) => prepareStep(ctx, graph, model.gpu.resources, opTable, key));
       model.steps.set(key, step);
       step.catch(() => model.steps.delete(key));
     }
     return step;
-  }
-
-  private samplerKernel(step: PreparedStep) {
-    return step.kernel("sample");
   }
 
   private submit(ctx: GpuContext, step: PreparedStep): void {

@@ -8,7 +8,7 @@ import { createKvCache, kvCacheBufferBytes, type KvCache } from "../kernels/kv-c
 import type { ModelStore, StoredTensor } from "../storage/model-store.ts";
 import type { LlamaManifest } from "../storage/import-gguf.ts";
 import type { WeightType } from "../loaders/ggml-quants.ts";
-import { TOKENS, kvResource } from "../models/llama.ts";
+import { HISTORY, REPETITION_WINDOW, TOKENS, kvResource } from "../models/llama.ts";
 import { mib } from "../storage/model-store.ts";
 
 export interface GpuModel {
@@ -17,6 +17,8 @@ export interface GpuModel {
   resources: Map<string, unknown>;
   kv: KvCache;
   tokens: GPUBuffer;
+  /** Ring of recent token ids for the repetition penalty. */
+  history: GPUBuffer;
   /** Bytes of weights and KV cache on the GPU. */
   gpuBytes: number;
   destroy(): void;
@@ -91,12 +93,20 @@ export async function loadGpuModel(
     });
     owned.push(tokens);
     resources.set(TOKENS, tokens);
+    const history = ctx.device.createBuffer({
+      label: "history",
+      size: REPETITION_WINDOW * 4,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
+    owned.push(history);
+    resources.set(HISTORY, history);
     return {
       manifest: m,
       capacity,
       resources,
       kv,
       tokens,
+      history,
       gpuBytes: need.weights + need.kv,
       destroy: () => owned.forEach((x) => x.destroy()),
     };

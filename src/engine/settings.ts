@@ -16,6 +16,8 @@ export interface GenerateSettings {
   stop: string[];
   /** Stop at the model's end-of-sequence token. */
   stopAtEos: boolean;
+  /** llama.cpp's repeat penalty over the last 64 tokens (prompt included); 1 is off. */
+  repetitionPenalty: number;
 }
 
 export const DEFAULT_SETTINGS: Omit<GenerateSettings, "seed"> = {
@@ -25,6 +27,7 @@ export const DEFAULT_SETTINGS: Omit<GenerateSettings, "seed"> = {
   topP: 0.95,
   stop: [],
   stopAtEos: true,
+  repetitionPenalty: 1,
 };
 
 export function resolveSettings(s: Partial<GenerateSettings> = {}): GenerateSettings {
@@ -41,6 +44,8 @@ export function resolveSettings(s: Partial<GenerateSettings> = {}): GenerateSett
   if (!(out.topP > 0 && out.topP <= 1)) throw bad("topP", "must be in (0, 1]");
   if (!(Number.isInteger(out.seed) && out.seed >= 0 && out.seed < 2 ** 32))
     throw bad("seed", "must be a whole number in [0, 2^32)");
+  if (!(out.repetitionPenalty > 0 && Number.isFinite(out.repetitionPenalty)))
+    throw bad("repetitionPenalty", "must be above 0 (1 is off)");
   if (!Array.isArray(out.stop) || out.stop.some((x) => typeof x !== "string" || x.length === 0))
     throw bad("stop", "must be a list of non-empty strings");
   return out;

@@ -39,6 +39,7 @@ export function embedding(ctx: GpuContext, a: EmbeddingArgs): Promise<EmbeddingK
   if (!(Number.isInteger(count) && count >= 1)) {
     throw new SkiffError("bad-shape", `${shape}: count must be a positive integer`);
   }
+  weightSource(table.type, table.cols);
   requireBytes(shape, `tokens (count=${count} u32)`, a.tokens, count * 4);
   requireBytes(shape, `out (count=${count} x dim=${table.cols} f32)`, a.out, count * table.cols * 4);
   return prepareEmbedding(ctx, a);

@@ -1,7 +1,8 @@
 // Launcher for the prefill GEMM (shaders/gemm*.wgsl): out[i, r] = sum_k x[i, k] * W[r, k] for m activation rows and
-// a weight of any runnable type, one dispatch per row chunk of the weight. Variants: "rowwise" (barrier-free 4 x 4
-// register tiles) and "cooperative" (32 x 32 workgroup tiles staged in workgroup memory).
+// a weight of any runnable type, one dispatch per row chunk of the weight. Variants: "rowwise" (barrier-free
+// register tiles of 8 x 16) and "cooperative" (32 x 32 workgroup tiles staged in workgroup memory).
 import commonSource from "../../shaders/gemm.wgsl?raw";
+import dotSource from "../../shaders/gemm-dot.wgsl?raw";
 import rowwiseSource from "../../shaders/gemm-rowwise.wgsl?raw";
 import coopSource from "../../shaders/gemm-coop.wgsl?raw";
 import type { GpuContext } from "../gpu/device.ts";
@@ -31,9 +32,10 @@ export interface GemmArgs {
   variant?: MatmulVariant;
 }
 
-/** Rowwise: a workgroup of 16 x 4 invocations, each a 4 x 4 tile; cooperative: one 32 x 32 tile per workgroup. */
+/** Rowwise: a workgroup of 16 x 4 invocations, each 16 weight rows x 8 activation rows; cooperative: one 32 x 32
+ *  tile per workgroup. */
 const ROWWISE_WG: [number, number] = [16, 4];
-const ROWWISE_TILE = 4;
+const ROWWISE_TILE: [rows: number, m: number] = [16, 8];
 const COOP_TILE = 32;
 
 export function gemm(ctx: GpuContext, a: GemmArgs): Promise<GemmKernel> {
@@ -46,6 +48,7 @@ export function gemm(ctx: GpuContext, a: GemmArgs): Promise<GemmKernel> {
   if (!MATMUL_VARIANTS.includes(variant)) {
     throw new SkiffError("bad-argument", `${shape}: unknown variant "${String(variant)}"`);
   }
+  weightSource(weight.type, weight.cols);
   requireBytes(shape, `x (m=${m} x cols=${weight.cols} f32)`, a.x, m * weight.cols * 4);
   requireBytes(shape, `out (m=${m} x rows=${weight.rows} f32)`, a.out, m * weight.rows * 4);
   return prepareGemm(ctx, a, variant);
@@ -55,12 +58,14 @@ async function prepareGemm(ctx: GpuContext, a: GemmArgs, variant: MatmulVariant)
   const { weight, m } = a;
   const w = weightSource(weight.type, weight.cols);
   const x = activationSource(weight.cols);
-  const source = [w.source, x.source, commonSource, variant === "rowwise" ? rowwiseSource : coopSource].join("\n");
+  const source = [w.source, x.source, dotSource, commonSource, variant === "rowwise" ? rowwiseSource : coopSource].join(
+    "\n",
+  );
   const parts: GemmKernel[] = [];
   for (const chunk of weight.chunks) {
     const workgroups: [number, number] =
       variant === "rowwise"
-        ? [ceilDiv(chunk.rows, ROWWISE_TILE * ROWWISE_WG[0]), ceilDiv(m, ROWWISE_TILE * ROWWISE_WG[1])]
+        ? [ceilDiv(chunk.rows, ROWWISE_TILE[0] * ROWWISE_WG[0]), ceilDiv(m, ROWWISE_TILE[1] * ROWWISE_WG[1])]
         : [ceilDiv(chunk.rows, COOP_TILE), ceilDiv(m, COOP_TILE)];
     parts.push(
       await prepareKernel({

@@ -130,5 +130,7 @@ describe("gemv", () => {
     expect(() => gemv(ctx, { weight: w.gpu, x: big, out: big, variant: "fast" as MatmulVariant })).toThrow(
       /unknown variant "fast"/,
     );
+    const q4k = { ...w.gpu, type: "q4_k" as WeightType };
+    expect(() => gemv(ctx, { weight: q4k, x: big, out: big })).toThrow(/type q4_k have no kernels/);
   });
 });

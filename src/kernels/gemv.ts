@@ -1,7 +1,8 @@
 // Launcher for the decode GEMV (shaders/gemv*.wgsl): out[r] = sum_k W[r, k] * x[k] for a weight of any runnable type,
-// one dispatch per row chunk of the weight. Variants: "rowwise" (barrier-free, one invocation per row) and
+// one dispatch per row chunk of the weight. Variants: "rowwise" (barrier-free, 8 rows per invocation) and
 // "cooperative" (a workgroup per four rows, reduced with subgroups when the device has them, else in workgroup memory).
 import commonSource from "../../shaders/gemv.wgsl?raw";
+import dotSource from "../../shaders/gemm-dot.wgsl?raw";
 import rowwiseSource from "../../shaders/gemv-rowwise.wgsl?raw";
 import coopSource from "../../shaders/gemv-coop.wgsl?raw";
 import coopSubgroupSource from "../../shaders/gemv-coop-subgroup.wgsl?raw";
@@ -59,6 +60,7 @@ export function gemv(ctx: GpuContext, a: GemvArgs): Promise<GemvKernel> {
   if (!MATMUL_VARIANTS.includes(variant)) {
     throw new SkiffError("bad-argument", `${shape}: unknown variant "${String(variant)}"`);
   }
+  weightSource(weight.type, weight.cols);
   requireBytes(shape, `x (cols=${weight.cols} f32)`, a.x, weight.cols * 4);
   requireBytes(shape, `out (rows=${weight.rows} f32)`, a.out, weight.rows * 4);
   return prepareGemv(ctx, a, variant);
@@ -68,7 +70,7 @@ export function gemv(ctx: GpuContext, a: GemvArgs): Promise<GemvKernel> {
 function gemvSource(ctx: GpuContext, weight: GpuWeight, variant: MatmulVariant): { source: string; name: string } {
   const w = weightSource(weight.type, weight.cols);
   const x = activationSource(weight.cols);
-  const parts = [w.source, x.source, commonSource];
+  const parts = [w.source, x.source, dotSource, commonSource];
   const name = `${w.name}:${x.name}:${variant}`;
   if (variant === "rowwise") return { source: [...parts, rowwiseSource].join("\n"), name };
   // `enable subgroups;` must open the module, so the subgroup entry point goes first.

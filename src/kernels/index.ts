@@ -15,6 +15,7 @@ import { add, type AddArgs } from "./add.ts";
 import { swiglu, type SwigluArgs } from "./swiglu.ts";
 import { argmax, type ArgmaxArgs } from "./argmax.ts";
 import { sample, type SampleArgs, type Sampler } from "./sample.ts";
+import { repetitionPenalty, type RepetitionPenaltyArgs } from "./repetition-penalty.ts";
 import type { Binding } from "./dispatch.ts";
 
 export type OpName =
@@ -28,6 +29,7 @@ export type OpName =
   | "add"
   | "swiglu"
   | "argmax"
+  | "repetitionPenalty"
   | "sample";
 
 type Launcher = (ctx: GpuContext, args: Record<string, unknown>) => Promise<PreparedKernel<ParamFields>>;
@@ -80,6 +82,7 @@ export const opTable: Record<OpName, Launcher> = {
   add: widen((ctx, a: AddArgs) => add(ctx, a)),
   swiglu: widen((ctx, a: SwigluArgs) => swiglu(ctx, a)),
   argmax: widen((ctx, a: ArgmaxArgs) => argmax(ctx, a)),
+  repetitionPenalty: widen((ctx, a: RepetitionPenaltyArgs) => repetitionPenalty(ctx, a)),
   // Settings are written per generation with `update(samplerParams(...))`; these are placeholders until then.
   sample: widen((ctx, a: Omit<SampleArgs, keyof Sampler>) =>
     sample(ctx, { temperature: 1, topK: 0, topP: 1, seed: 0, step: 0, ...a }),

@@ -128,6 +128,11 @@ export function weightSource(type: WeightType, cols: number): { source: string; 
       return { source: q8_0Source, name: "q8_0" };
     case "q4_0":
       return { source: q4_0Source, name: "q4_0" };
+    default:
+      throw new SkiffError(
+        "unsupported-type",
+        `weights of type ${String(type)} have no kernels (runnable: f32, f16, q8_0, q4_0)`,
+      );
   }
 }
 

@@ -14,10 +14,15 @@ export interface LlamaStepOptions {
   capacity: number;
   /** Decode only: "argmax" for greedy, "sample" for temperature / top-k / top-p. */
   sampler?: "argmax" | "sample";
+  /** Decode only: penalise tokens of the last REPETITION_WINDOW positions before choosing. */
+  repetitionPenalty?: boolean;
 }
 
 /** Resources the step binds by name; the engine provides them (weights by their stored role names). */
 export const TOKENS = "tokens";
+/** The ring of recent token ids that the repetition penalty reads (llama.cpp's penalty_last_n). */
+export const HISTORY = "history";
+export const REPETITION_WINDOW = 64;
 export const kvResource = (layer: number) => `kv.${layer}`;
 
 export function buildLlamaStep(c: LlamaConfig, o: LlamaStepOptions): Graph {
@@ -141,6 +146,21 @@ export function buildLlamaStep(c: LlamaConfig, o: LlamaStepOptions): Graph {
       { weight: resource(c.tiedOutput ? "tokenEmbedding" : "output"), x: tensor("xb"), out: tensor("logits"), m: 1 },
       ["logits"],
     );
+    if (o.repetitionPenalty) {
+      const args = {
+        tokens: resource(TOKENS),
+        history: resource(HISTORY),
+        logits: tensor("logits"),
+        vocab: c.vocabSize,
+      };
+      node(
+        "repetitionPenalty",
+        "repetitionPenalty",
+        { ...args, window: REPETITION_WINDOW, pos: 0, penalty: 1 },
+        ["logits"],
+        { pos: 0 },
+      );
+    }
     if ((o.sampler ?? "argmax") === "argmax") {
       node("argmax", "argmax", { logits: tensor("logits"), out: resource(TOKENS), n: c.vocabSize }, []);
     } else {

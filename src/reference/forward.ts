@@ -1,7 +1,7 @@
 // The whole Llama forward pass on the CPU in float64, readable as llama2.c's forward(): the oracle that GPU
 // must match token for token. One token at a time with a KV cache.
 import type { LlamaConfig, LlamaWeightsF32 } from "../models/llama-config.ts";
-import { argmax, rmsNorm, rope } from "./ops.ts";
+import { argmax, repetitionPenalty, rmsNorm, rope } from "./ops.ts";
 
 /** out (rows) = W (rows, cols) @ x (cols) */
 function matvec(out: Float64Array, w: Float32Array, x: Float64Array, rows: number, cols: number): void {
@@ -91,15 +91,25 @@ export class ReferenceLlama {
   }
 }
 
-/** Greedy generation: feeds the prompt, then `steps` argmax tokens; returns the generated ids. */
-export function greedyReference(model: ReferenceLlama, prompt: number[], steps: number): number[] {
+/** Greedy generation: feeds the prompt, then `steps` argmax tokens; returns the generated ids. With a
+ *  repetition penalty, the logits at position p are penalised for the tokens at positions p-window+1..p. */
+export function greedyReference(
+  model: ReferenceLlama,
+  prompt: number[],
+  steps: number,
+  penalty = 1,
+  window = 64,
+): number[] {
+  const seq = [...prompt];
   let logits: Float64Array = new Float64Array(0);
   prompt.forEach((t, pos) => (logits = model.forward(t, pos)));
   const out: number[] = [];
   for (let s = 0; s < steps; s++) {
+    if (penalty !== 1) repetitionPenalty(logits, seq.slice(Math.max(0, seq.length - window)), penalty);
     const next = argmax(logits);
     out.push(next);
-    if (s + 1 < steps) logits = model.forward(next, prompt.length + s);
+    seq.push(next);
+    if (s + 1 < steps) logits = model.forward(next, seq.length - 1);
   }
   return out;
 }

@@ -137,3 +137,13 @@ export function pickToken(probs: ArrayLike<number>, u: number): number {
 // The matrix and attention references live in their own files; re-exported so this is the one index of ops.
 export { matmul, embedding } from "./matmul.ts";
 export { attention, kvCacheWrite } from "./attention.ts";
+
+/** llama.cpp's repetition penalty: each distinct token of `recent` has its logit divided by `penalty` if positive,
+ *  multiplied if not. */
+export function repetitionPenalty(logits: Float64Array, recent: ArrayLike<number>, penalty: number): Float64Array {
+  for (const t of new Set(Array.from(recent))) {
+    if (t < 0 || t >= logits.length) continue;
+    logits[t] = logits[t] > 0 ? logits[t] / penalty : logits[t] * penalty;
+  }
+  return logits;
+}
