@@ -3,6 +3,8 @@ import { defineConfig } from "vite";
 
 export default defineConfig({
   server: { host: "localhost" },
+  // Pre-bundled up front: discovering them on a page's first dynamic import would reload that page.
+  optimizeDeps: { include: ["comlink", "idb-keyval"] },
   worker: { format: "es" },
   build: { target: "es2022" },
 });

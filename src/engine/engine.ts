@@ -44,6 +44,8 @@ export interface GenerationStats {
   timeToFirstTokenMs: number;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
+  /** Bytes of weights and KV cache the model holds on the GPU. */
+  gpuBytes: number;
 }
 
 export interface TokenEvent {
@@ -51,6 +53,8 @@ export interface TokenEvent {
   /** Text this token completes (may be empty while a multi-byte character is incomplete). */
   text: string;
   index: number;
+  /** Milliseconds since generate() was called. */
+  elapsedMs: number;
 }
 
 export interface GenerateResult {
@@ -180,15 +184,21 @@ export class Engine {
     this.controller?.abort();
   }
 
+  /** `prompt` is text to tokenize, or token ids as `{ ids }` (or a plain array). */
   async generate(
-    prompt: string | number[],
+    prompt: string | number[] | { ids: number[] },
     settings: Partial<GenerateSettings> = {},
     onToken?: (t: TokenEvent) => void,
   ): Promise<GenerateResult> {
     const s = resolveSettings(settings);
     const model = this.loaded();
     const ctx = await this.gpu();
-    const ids = typeof prompt === "string" ? model.tokenizer.encode(prompt) : [...prompt];
+    const ids =
+      typeof prompt === "string"
+        ? model.tokenizer.encode(prompt)
+        : Array.isArray(prompt)
+          ? [...prompt]
+          : [...prompt.ids];
     if (ids.length === 0) throw new SkiffError("bad-argument", "The prompt is empty and the model adds no BOS token");
     const vocab = model.gpu.manifest.config.vocabSize;
     const badId = ids.find((t) => !(Number.isInteger(t) && t >= 0 && t < vocab));
@@ -256,7 +266,7 @@ export class Engine {
         out.push(id);
         const piece = stop.push(decoder.push(id));
         text += piece.text;
-        onToken?.({ id, text: piece.text, index: out.length - 1 });
+        onToken?.({ id, text: piece.text, index: out.length - 1, elapsedMs: performance.now() - t0 });
         if (piece.stopped) {
           stopReason = "stop-string";
           break;
@@ -265,7 +275,7 @@ export class Engine {
       if (stopReason !== "stop-string") {
         const rest = stop.flush(decoder.flush());
         text += rest;
-        if (rest) onToken?.({ id: -1, text: rest, index: out.length });
+        if (rest) onToken?.({ id: -1, text: rest, index: out.length, elapsedMs: performance.now() - t0 });
       }
       const end = performance.now();
       const prefillMs = (firstTokenAt || end) - t0;
@@ -280,6 +290,7 @@ export class Engine {
           timeToFirstTokenMs: prefillMs,
           prefillTokensPerSecond: ids.length / (prefillMs / 1000),
           decodeTokensPerSecond: out.length > 1 ? (out.length - 1) / (decodeMs / 1000) : 0,
+          gpuBytes: model.gpu.gpuBytes,
         },
       };
     } finally {

@@ -6,6 +6,7 @@ import type { GenerateSettings } from "../engine/settings.ts";
 import type { ImportProgress } from "../storage/import-gguf.ts";
 import type { StorageUsage } from "../storage/model-store.ts";
 import { registerErrorTransfer } from "./errors.ts";
+import { Generation } from "./generation.ts";
 
 export class SkiffClient {
   private readonly worker: Worker;
@@ -45,19 +46,43 @@ export class SkiffClient {
     return this.engine.load(id, options);
   }
 
+  /**
+   * Starts a generation: iterate it for tokens (`for await (const t of client.generate(...))`) or await it for the
+   * result; `onToken` is a third way to watch the tokens.
+   */
   generate(
-    prompt: string | number[],
+    prompt: string | number[] | { ids: number[] },
     settings: Partial<GenerateSettings> = {},
     onToken?: (t: TokenEvent) => void,
-  ): Promise<GenerateResult> {
-    return this.engine.generate(prompt, settings, onToken && Comlink.proxy(onToken));
+  ): Generation {
+    return new Generation((sink) =>
+      this.engine.generate(
+        prompt,
+        settings,
+        Comlink.proxy((t: TokenEvent) => {
+          sink(t);
+          onToken?.(t);
+        }),
+      ),
+    );
   }
 
   abort(): Promise<void> {
     return this.engine.abort();
   }
 
+  /** Stops any work in flight, releases the GPU memory and ends the worker. */
+  async dispose(): Promise<void> {
+    await this.engine.dispose().catch(() => undefined);
+    this.worker.terminate();
+  }
+
   terminate(): void {
     this.worker.terminate();
   }
+}
+
+/** A client over a new worker: the entry point for pages. */
+export function createEngine(worker?: Worker): SkiffClient {
+  return new SkiffClient(worker);
 }
