@@ -6,7 +6,9 @@ import golden from "../src/reference/fixtures/stories260k-golden.json" with { ty
 test("worker client: async-iterated golden generation and coded errors", async ({ page }) => {
   await page.goto("/e2e/pages/blank.html");
   const out = await page.evaluate(async (prompt) => {
-    const { createEngine } = await import("/src/worker/client.ts");
+    const { createEngine } = (await import(
+      /* @vite-ignore */ "/src/worker/client.ts" as string
+    )) as typeof import("../src/worker/client.ts");
     const skiff = createEngine();
     const model = await skiff.importModel("/models/stories260K-f32.gguf", { name: "worker-test.gguf" });
     const loaded = await skiff.load(model.id, { contextLength: 128 });

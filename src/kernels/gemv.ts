@@ -1,9 +1,14 @@
 // Launcher for the decode GEMV (shaders/gemv*.wgsl): out[r] = sum_k W[r, k] * x[k] for a weight of any runnable type,
 // one dispatch per row chunk of the weight. Variants: "rowwise" (barrier-free, 8 rows per invocation) and
 // "cooperative" (a workgroup per four rows, reduced with subgroups when the device has them, else in workgroup memory).
+// Rowwise q4_0 runs a pre-pass over x first (into a scratch buffer made here) and its own kernel
+// (gemv-rowwise-q4-0.wgsl): nibble decoding, not memory, bounds q4_0 on CPU adapters.
 import commonSource from "../../shaders/gemv.wgsl?raw";
+import blockSource from "../../shaders/gemv-block.wgsl?raw";
 import dotSource from "../../shaders/gemm-dot.wgsl?raw";
 import rowwiseSource from "../../shaders/gemv-rowwise.wgsl?raw";
+import rowwiseQ4Source from "../../shaders/gemv-rowwise-q4-0.wgsl?raw";
+import q4PrepassSource from "../../shaders/gemv-q4-0-prepass.wgsl?raw";
 import coopSource from "../../shaders/gemv-coop.wgsl?raw";
 import coopSubgroupSource from "../../shaders/gemv-coop-subgroup.wgsl?raw";
 import coopSharedSource from "../../shaders/gemv-coop-shared.wgsl?raw";
@@ -36,6 +41,9 @@ export const gemvKernel = defineKernel("gemv", commonSource, [
   ["grid_x", "u32"],
 ] as const);
 
+/** Same params as gemvKernel (it reads only cols), so its dispatch combines with the row chunks'. */
+export const gemvQ4PrepassKernel = defineKernel("gemv-q4-0-prepass", q4PrepassSource, gemvKernel.params.fields);
+
 export type GemvKernel = PreparedKernel<typeof gemvKernel.params.fields>;
 
 export interface GemvArgs {
@@ -47,11 +55,15 @@ export interface GemvArgs {
   variant?: MatmulVariant;
 }
 
-/** Invocations per workgroup and rows per workgroup: rowwise does 8 rows per invocation, cooperative 4 per workgroup. */
+/** Invocations per workgroup and rows per workgroup: rowwise does 8 rows per invocation (16 for q4_0, whose
+ *  pre-scaled x costs as many loads per block as its codes, so more rows sharing them pays), cooperative 4 per
+ *  workgroup. */
 const ROWWISE_WG = 64;
 const ROWWISE_ROWS = 8 * ROWWISE_WG;
+const ROWWISE_Q4_ROWS = 16 * ROWWISE_WG;
 const COOP_WG = 64;
 const COOP_ROWS = 4;
+const PREPASS_WG = 64;
 
 export function gemv(ctx: GpuContext, a: GemvArgs): Promise<GemvKernel> {
   const { weight } = a;
@@ -69,8 +81,14 @@ export function gemv(ctx: GpuContext, a: GemvArgs): Promise<GemvKernel> {
 /** The joined WGSL of one (type, variant, activation alignment) and its pipeline-cache name. */
 function gemvSource(ctx: GpuContext, weight: GpuWeight, variant: MatmulVariant): { source: string; name: string } {
   const w = weightSource(weight.type, weight.cols);
+  if (usesQ4Prepass(weight, variant)) {
+    return {
+      source: [w.source, dotSource, commonSource, rowwiseQ4Source].join("\n"),
+      name: `${w.name}:prepass:${variant}`,
+    };
+  }
   const x = activationSource(weight.cols);
-  const parts = [w.source, x.source, dotSource, commonSource];
+  const parts = [w.source, x.source, dotSource, commonSource, blockSource];
   const name = `${w.name}:${x.name}:${variant}`;
   if (variant === "rowwise") return { source: [...parts, rowwiseSource].join("\n"), name };
   // `enable subgroups;` must open the module, so the subgroup entry point goes first.
@@ -80,11 +98,44 @@ function gemvSource(ctx: GpuContext, weight: GpuWeight, variant: MatmulVariant):
   return { source: [...parts, coopSource, coopSharedSource].join("\n"), name: `${name}-shared` };
 }
 
+function usesQ4Prepass(weight: GpuWeight, variant: MatmulVariant): boolean {
+  return weight.type === "q4_0" && variant === "rowwise";
+}
+
+/** The q4_0 pre-pass: x scaled for in-place nibbles, then the blocks' zero-point terms, into `xs` (cols + blocks f32). */
+async function prepareQ4Prepass(ctx: GpuContext, a: GemvArgs, xs: GPUBuffer): Promise<GemvKernel> {
+  const { cols } = a.weight;
+  return prepareKernel({
+    ctx,
+    kernel: gemvQ4PrepassKernel,
+    bindings: [a.x, xs],
+    params: { rows: a.weight.rows, cols, row_offset: 0, grid_x: 0 },
+    workgroups: [ceilDiv(cols / 32, PREPASS_WG)],
+    constants: { WG: PREPASS_WG },
+  });
+}
+
 async function prepareGemv(ctx: GpuContext, a: GemvArgs, variant: MatmulVariant): Promise<GemvKernel> {
   const { weight } = a;
   const { source, name } = gemvSource(ctx, weight, variant);
-  const rowsPerGroup = variant === "rowwise" ? ROWWISE_ROWS : COOP_ROWS;
+  const rowsPerGroup = usesQ4Prepass(weight, variant)
+    ? ROWWISE_Q4_ROWS
+    : variant === "rowwise"
+      ? ROWWISE_ROWS
+      : COOP_ROWS;
   const parts: GemvKernel[] = [];
+  let x = a.x;
+  if (usesQ4Prepass(weight, variant)) {
+    // Made once here, rewritten by the pre-pass at every call: cols scaled values, then cols/32 block terms,
+    // padded to whole vec4s (the kernel reads the terms as vec4).
+    const xs = ctx.device.createBuffer({
+      label: `gemv-q4_0.xs(cols=${weight.cols})`,
+      size: (weight.cols + ceilDiv(weight.cols / 32, 4) * 4) * 4,
+      usage: GPUBufferUsage.STORAGE,
+    });
+    parts.push(await prepareQ4Prepass(ctx, a, xs));
+    x = xs;
+  }
   for (const chunk of weight.chunks) {
     const [gx, gy] = foldWorkgroups(ctx, ceilDiv(chunk.rows, rowsPerGroup));
     parts.push(
@@ -93,7 +144,7 @@ async function prepareGemv(ctx: GpuContext, a: GemvArgs, variant: MatmulVariant)
         kernel: gemvKernel,
         source,
         variant: name,
-        bindings: [a.x, a.out, ...chunkBindings(chunk)],
+        bindings: [x, a.out, ...chunkBindings(chunk)],
         params: { rows: chunk.rows, cols: weight.cols, row_offset: chunk.rowStart, grid_x: gx },
         workgroups: [gx, gy],
         constants: { WG: variant === "rowwise" ? ROWWISE_WG : COOP_WG },

@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// The `skiff` command line: `generate` runs the real engine in headless Chromium (WebGPU) on a local GGUF and
+// streams the text; `bench` runs the Playwright benchmarks. Exit codes: 0 ok, 2 bad arguments, 3 model or runtime error.
+import { parseArgs } from "node:util";
+import { existsSync, statSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { resolve, join } from "node:path";
+import { root, startBenchServer } from "../bench/runner.mjs";
+import { chromium } from "playwright";
+import { chromeArgs, findChrome } from "../scripts/chrome-path.mjs";
+
+const USAGE = `usage:
+  skiff generate <model.gguf> [--prompt TEXT | --prompt-ids 1,2,3] [--max-tokens N] [--temperature T]
+                 [--top-k K] [--top-p P] [--seed S] [--repetition-penalty R] [--context N] [--json]
+  skiff bench [--kernels] [--model] [--json]`;
+
+class UsageError extends Error {}
+
+function fail(code, message) {
+  process.stderr.write(`skiff: ${message.split("\n")[0]}\n`);
+  process.exit(code);
+}
+
+function number(name, text, { integer = false, min = -Infinity } = {}) {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min) {
+    throw new UsageError(
+      `--${name} expects ${integer ? "a whole number" : "a number"}${min > -Infinity ? ` of at least ${min}` : ""}, got "${text}"`,
+    );
+  }
+  return v;
+}
+
+function parseGenerate(args) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      prompt: { type: "string" },
+      "prompt-ids": { type: "string" },
+      "max-tokens": { type: "string" },
+      temperature: { type: "string" },
+      "top-k": { type: "string" },
+      "top-p": { type: "string" },
+      seed: { type: "string" },
+      "repetition-penalty": { type: "string" },
+      context: { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError("generate needs exactly one model file");
+  if (values.prompt !== undefined && values["prompt-ids"] !== undefined) {
+    throw new UsageError("give --prompt or --prompt-ids, not both");
+  }
+  let ids;
+  if (values["prompt-ids"] !== undefined) {
+    ids = values["prompt-ids"].split(",").map((t) => number("prompt-ids", t.trim(), { integer: true, min: 0 }));
+  }
+  const settings = {
+    maxTokens: number("max-tokens", values["max-tokens"], { integer: true, min: 1 }),
+    temperature: number("temperature", values.temperature, { min: 0 }),
+    topK: number("top-k", values["top-k"], { integer: true, min: 0 }),
+    topP: number("top-p", values["top-p"], { min: 0 }),
+    seed: number("seed", values.seed, { integer: true, min: 0 }),
+    repetitionPenalty: number("repetition-penalty", values["repetition-penalty"], { min: 0 }),
+  };
+  for (const k of Object.keys(settings)) if (settings[k] === undefined) delete settings[k];
+  return {
+    file: resolve(positionals[0]),
+    prompt: ids ? { ids } : (values.prompt ?? ""),
+    settings,
+    context: number("context", values.context, { integer: true, min: 1 }),
+    json: values.json ?? false,
+  };
+}
+
+async function generate(o) {
+  if (!existsSync(o.file) || !statSync(o.file).isFile()) fail(3, `cannot read model file ${o.file}`);
+  const executablePath = findChrome();
+  if (!executablePath) fail(3, "no Chromium found: install Debian's `chromium` package or set CHROME_PATH");
+  const { server, url } = await startBenchServer({ entries: ["e2e/pages/blank.html"], include: ["idb-keyval"] });
+  const browser = await chromium.launch({ executablePath, args: chromeArgs, headless: true });
+  try {
+    const page = await browser.newPage();
+    // The model is served from disk at a private path, so the page imports it like any URL.
+    await page.route("**/__skiff_cli/model.gguf", (route) =>
+      route.fulfill({ status: 200, contentType: "application/octet-stream", body: readFileSync(o.file) }),
+    );
+    await page.exposeFunction("__skiffToken", (text) => {
+      if (!o.json) process.stdout.write(text);
+    });
+    await page.goto(`${url}e2e/pages/blank.html`);
+    const outcome = await page.evaluate(
+      async ({ prompt, settings, context }) => {
+        try {
+          const { Engine } = await import("/src/engine/engine.ts");
+          const engine = new Engine({ storePrefix: "skiff-cli" });
+          const model = await engine.importModel("/__skiff_cli/model.gguf", { name: "model.gguf" });
+          await engine.load(model.id, context ? { contextLength: context } : {});
+          const r = await engine.generate(prompt, settings, (t) => window.__skiffToken(t.text));
+          return { ok: true, ids: r.tokenIds, text: r.text, stopReason: r.stopReason, stats: r.stats };
+        } catch (e) {
+          return { ok: false, code: e?.code ?? "error", message: e?.message ?? String(e) };
+        }
+      },
+      { prompt: o.prompt, settings: o.settings, context: o.context },
+    );
+    if (!outcome.ok) fail(3, `${outcome.code}: ${outcome.message}`);
+    if (o.json) {
+      const { ids, text, stopReason, stats } = outcome;
+      process.stdout.write(`${JSON.stringify({ ids, text, stopReason, stats })}\n`);
+    } else process.stdout.write("\n");
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+function bench(args) {
+  const { values } = parseArgs({
+    args,
+    options: { kernels: { type: "boolean" }, model: { type: "boolean" }, json: { type: "boolean" } },
+  });
+  const all = !values.kernels && !values.model;
+  const runs = [];
+  if (values.kernels || all) runs.push("bench/run-kernels.mjs");
+  if ((values.model || all) && existsSync(join(root, "bench/run-model.mjs"))) runs.push("bench/run-model.mjs");
+  for (const script of runs) {
+    const r = spawnSync(process.execPath, [join(root, script)], { stdio: "inherit", cwd: root });
+    if (r.status !== 0) fail(3, `${script} failed (exit ${r.status})`);
+  }
+}
+
+const [command, ...rest] = process.argv.slice(2);
+try {
+  if (command === "generate") await generate(parseGenerate(rest));
+  else if (command === "bench") bench(rest);
+  else throw new UsageError(command ? `unknown command "${command}"` : "no command given");
+} catch (e) {
+  if (e instanceof UsageError || e?.code?.startsWith?.("ERR_PARSE_ARGS")) fail(2, `${e.message}\n${USAGE}`);
+  fail(3, e?.message ?? String(e));
+}

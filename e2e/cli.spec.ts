@@ -1,0 +1,56 @@
+// The `skiff` command line: golden ids as JSON, and exit codes 2 (bad arguments) and 3 (model errors).
+import { expect, test } from "@playwright/test";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import golden from "../src/reference/fixtures/stories260k-golden.json" with { type: "json" };
+
+const MODEL = "../shared/models/stories260K-f32.gguf";
+
+function skiff(...args: string[]) {
+  const r = spawnSync(process.execPath, ["bin/skiff.mjs", ...args], { encoding: "utf8", timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test("skiff generate --json prints the golden greedy ids", () => {
+  const r = skiff("generate", MODEL, "--prompt-ids", "1", "--max-tokens", "50", "--temperature", "0", "--json");
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  const out = JSON.parse(r.stdout);
+  expect(out.ids).toEqual(golden.ids);
+  expect(out.stats.decodeTokensPerSecond).toBeGreaterThan(0);
+  expect(typeof out.text).toBe("string");
+});
+
+test("skiff generate streams text without --json", () => {
+  const r = skiff("generate", MODEL, "--prompt", "Hi", "--max-tokens", "8", "--seed", "3");
+  expect(r.code).toBe(0);
+  expect(r.stdout.length).toBeGreaterThan(1);
+});
+
+test("a missing or corrupt model exits 3 with one line", () => {
+  const missing = skiff("generate", "no/such/model.gguf", "--max-tokens", "2");
+  expect(missing.code).toBe(3);
+  expect(missing.stderr).toMatch(/^skiff: cannot read model file .*model\.gguf\n$/);
+  const dir = mkdtempSync(join(tmpdir(), "skiff-cli-"));
+  const corrupt = join(dir, "corrupt.gguf");
+  writeFileSync(corrupt, Buffer.from("GGUF\x03\x00\x00\x00garbage that is not a header"));
+  const bad = skiff("generate", corrupt, "--max-tokens", "2");
+  expect(bad.code).toBe(3);
+  expect(bad.stderr).toMatch(/^skiff: bad-gguf: .*\n$/);
+});
+
+test("bad flags exit 2 with the usage", () => {
+  for (const args of [
+    ["generate", MODEL, "--max-tokens", "zero"],
+    ["generate", MODEL, "--no-such-flag"],
+    ["generate"],
+    ["frobnicate"],
+    ["generate", MODEL, "--prompt", "a", "--prompt-ids", "1"],
+  ]) {
+    const r = skiff(...args);
+    expect(r.code, args.join(" ")).toBe(2);
+    expect(r.stderr).toMatch(/^skiff: /);
+  }
+});

@@ -1,0 +1,49 @@
+// Reads <skiff-chat>'s attributes into generation settings and load options, with errors that name the attribute.
+import { SkiffError } from "../errors.ts";
+import type { GenerateSettings } from "../engine/settings.ts";
+
+/** Attribute name → the setting it fills. Range checks are the engine's (resolveSettings), so they stay in one place. */
+const NUMERIC_SETTINGS = {
+  "max-tokens": "maxTokens",
+  temperature: "temperature",
+  "top-k": "topK",
+  "top-p": "topP",
+  seed: "seed",
+} as const satisfies Record<string, keyof GenerateSettings>;
+
+export const SETTING_ATTRIBUTES = Object.keys(NUMERIC_SETTINGS);
+
+function numberAttribute(el: Element, name: string): number | undefined {
+  const raw = el.getAttribute(name);
+  if (raw === null || raw.trim() === "") return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) {
+    throw new SkiffError("bad-argument", `Attribute ${name}="${raw}" of <${el.localName}> is not a number`);
+  }
+  return value;
+}
+
+/** The settings the element's attributes set; unset ones fall back to the engine's defaults. */
+export function settingsFromAttributes(el: Element): Partial<GenerateSettings> {
+  const out: Partial<Record<keyof GenerateSettings, number>> = {};
+  for (const [attribute, setting] of Object.entries(NUMERIC_SETTINGS)) {
+    const value = numberAttribute(el, attribute);
+    if (value !== undefined) out[setting] = value;
+  }
+  return out as Partial<GenerateSettings>;
+}
+
+/** `context-length`: KV-cache capacity in tokens; unset means the engine's default (the model's, capped). */
+export function contextLengthFromAttributes(el: Element): number | undefined {
+  return numberAttribute(el, "context-length");
+}
+
+/** The prompt the model sees: the `system` text, when set, on its own line before the user's prompt. */
+export function fullPrompt(system: string | null, prompt: string): string {
+  return system ? `${system}\n${prompt}` : prompt;
+}
+
+/** A model attribute as a URL the worker can fetch: the worker resolves relative URLs against its own script. */
+export function absoluteModelUrl(model: string, base: string): string {
+  return new URL(model, base).href;
+}

@@ -1,0 +1,27 @@
+// Skiff's public library entry: the worker client, the engine's types, SkiffError, and <skiff-chat>
+// (importing this module registers the element).
+export { SkiffClient } from "./worker/client.ts";
+export { SkiffError, type SkiffErrorCode } from "./errors.ts";
+export type {
+  Engine,
+  EngineOptions,
+  GenerateResult,
+  GenerationStats,
+  LoadedModelInfo,
+  ModelInfo,
+  StopReason,
+  TokenEvent,
+} from "./engine/engine.ts";
+export { DEFAULT_SETTINGS, type GenerateSettings } from "./engine/settings.ts";
+export type { ImportProgress } from "./storage/import-gguf.ts";
+export type { StorageUsage } from "./storage/model-store.ts";
+export {
+  ClientRegistry,
+  SKIFF_CHAT_TAG,
+  SkiffChatElement,
+  sharedRegistry,
+  type SkiffChatEventMap,
+  type SkiffErrorDetail,
+  type SkiffProgressDetail,
+  type SkiffTokenDetail,
+} from "./element/index.ts";
