@@ -36,6 +36,39 @@ test("first visit imports the embedded model and streams generated text", async 
   expect(fetched).toBe(false);
 });
 
+test("import a GGUF by file picker with progress, use it, delete it; an unsupported file is named", async ({
+  page,
+}, testInfo) => {
+  await page.goto("/");
+  await expect(page.locator("#status")).toHaveText(/is ready/, { timeout: 60_000 });
+  const before = await page.locator("#models li").count();
+  await page.setInputFiles("#file", "../shared/models/stories260K-q4_0.gguf");
+  await expect(page.locator("#status")).toHaveText(/stories260K-q4_0\.gguf is ready/, { timeout: 60_000 });
+  await expect(page.locator("#models li")).toHaveCount(before + 1);
+  await page.fill("#max-tokens", "16");
+  await page.click("#generate");
+  await expect(page.locator("#stats")).toContainText("GPU memory", { timeout: 60_000 });
+  await expect(page.locator("#bench")).toContainText("ms");
+  await testInfo.attach("demo after generation", {
+    body: await page.screenshot({ fullPage: true }),
+    contentType: "image/png",
+  });
+
+  const row = page.locator("#models li", { hasText: "stories260K-q4_0.gguf" });
+  await row.getByRole("button", { name: "Delete" }).click();
+  await expect(page.locator("#models li")).toHaveCount(before);
+  await expect(page.locator("#generate")).toBeDisabled();
+
+  await page.setInputFiles("#file", {
+    name: "notes.gguf",
+    mimeType: "application/octet-stream",
+    buffer: Buffer.from("not a model at all, just text"),
+  });
+  await expect(page.locator("#status")).toHaveAttribute("data-state", "error", { timeout: 30_000 });
+  await expect(page.locator("#status")).toContainText("Not a GGUF file");
+  await expect(page.locator("#models li")).toHaveCount(before);
+});
+
 test("a browser without WebGPU is told what to enable", async ({ page }) => {
   await page.addInitScript(() => {
     Object.defineProperty(Navigator.prototype, "gpu", { get: () => undefined });

@@ -4,6 +4,8 @@ import { SkiffClient } from "../worker/client.ts";
 import { SkiffError } from "../errors.ts";
 import type { ModelInfo } from "../engine/engine.ts";
 import { bytes, el, seconds } from "./format.ts";
+import { FfnMap } from "./ffn-map.ts";
+import { showBenchmarks } from "./bench-view.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $<HTMLParagraphElement>("status");
@@ -13,7 +15,8 @@ const stopButton = $<HTMLButtonElement>("stop");
 
 const DEFAULT_MODEL = { url: "/models/stories260K-f32.gguf", name: "stories260K-f32.gguf" };
 const client = new SkiffClient();
-let loaded: string | undefined;
+let loaded: ModelInfo | undefined;
+const ffnMap = new FfnMap($<HTMLCanvasElement>("ffn-map"));
 let busy = false;
 
 function say(text: string, state: "pending" | "ready" | "error" = "ready"): void {
@@ -59,13 +62,16 @@ async function refreshModels(): Promise<ModelInfo[]> {
         el("span", m.name, "name"),
         el("span", ` ${bytes(m.storedBytes)} · ${m.config.nLayers} layers · dim ${m.config.dim}`, "meta"),
       );
-      const use = el("button", m.id === loaded ? "Loaded" : "Load");
-      use.disabled = m.id === loaded;
+      const use = el("button", m.id === loaded?.id ? "Loaded" : "Load");
+      use.disabled = m.id === loaded?.id;
       use.onclick = () => void loadModel(m);
       const del = el("button", "Delete");
       del.onclick = async () => {
         await client.deleteModel(m.id);
-        if (loaded === m.id) loaded = undefined;
+        if (loaded?.id === m.id) {
+          loaded = undefined;
+          generateButton.disabled = true;
+        }
         await refreshModels();
       };
       li.append(use, del);
@@ -82,7 +88,7 @@ async function loadModel(m: ModelInfo): Promise<void> {
   say(`Loading ${m.name}…`, "pending");
   const contextLength = Math.min(Number($<HTMLInputElement>("context").value) || 512, m.config.seqLen);
   const info = await client.load(m.id, { contextLength });
-  loaded = m.id;
+  loaded = m;
   generateButton.disabled = false;
   $("model-note").textContent =
     m.source === DEFAULT_MODEL.name || m.source === DEFAULT_MODEL.url
@@ -122,6 +128,7 @@ async function generate(): Promise<void> {
   generateButton.disabled = true;
   stopButton.disabled = false;
   output.textContent = "";
+  ffnMap.reset(loaded?.config.nLayers ?? 1);
   const num = (id: string) => Number($<HTMLInputElement>(id).value);
   const seedText = $<HTMLInputElement>("seed").value;
   try {
@@ -135,11 +142,14 @@ async function generate(): Promise<void> {
         ...(seedText ? { seed: Number(seedText) } : {}),
       },
       // Text only: model output is never parsed as HTML.
-      (t) => output.append(t.text),
+      (t) => {
+        output.append(t.text);
+        if (t.id >= 0) ffnMap.push();
+      },
     );
     const s = r.stats;
     $("stats").textContent =
-      `${s.promptTokens} prompt tokens, ${s.generatedTokens} generated · first token ${s.timeToFirstTokenMs.toFixed(0)} ms · prefill ${s.prefillTokensPerSecond.toFixed(1)} tok/s · decode ${s.decodeTokensPerSecond.toFixed(1)} tok/s · stopped: ${r.stopReason}`;
+      `${s.promptTokens} prompt tokens, ${s.generatedTokens} generated · first token ${s.timeToFirstTokenMs.toFixed(0)} ms · prefill ${s.prefillTokensPerSecond.toFixed(1)} tok/s · decode ${s.decodeTokensPerSecond.toFixed(1)} tok/s · GPU memory ${bytes(s.gpuBytes)} · stopped: ${r.stopReason}`;
     say("Done.");
   } catch (e) {
     fail(e);
@@ -189,6 +199,7 @@ async function start(): Promise<void> {
   }
   try {
     await showGpu();
+    void showBenchmarks($("bench"));
     const models = await refreshModels();
     if (models.length === 0) await importModel(DEFAULT_MODEL.url, DEFAULT_MODEL.name);
     else await loadModel(models[0]);
