@@ -91,7 +91,7 @@ async function loadModel(m: ModelInfo): Promise<void> {
   loaded = m;
   generateButton.disabled = false;
   $("model-note").textContent =
-    m.source === DEFAULT_MODEL.name || m.source === DEFAULT_MODEL.url
+    m.source === DEFAULT_MODEL.name || m.source.endsWith(DEFAULT_MODEL.url)
       ? "This is stories260K, a tiny test model (260K parameters) with a placeholder vocabulary: its text is not meant to read well. Import your own GGUF (F32, F16, Q8_0 or Q4_0 Llama) below."
       : `${m.name}: context ${info.contextLength}, ${bytes(info.gpuBytes)} on the GPU.`;
   say(`${m.name} is ready.`);
@@ -106,11 +106,14 @@ async function importModel(source: Blob | string, name?: string): Promise<void> 
   const started = performance.now();
   say(`Importing ${name ?? source}…`, "pending");
   try {
-    const m = await client.importModel(source, { name }, (p) => {
-      const fraction = p.bytesTotal ? p.bytesDone / p.bytesTotal : 0;
-      const speed = p.bytesDone / ((performance.now() - started) / 1000);
-      bar.value = fraction;
-      text.textContent = `${p.phase === "download" ? "Downloading" : "Storing"} ${bytes(p.bytesDone)} of ${bytes(p.bytesTotal)} · ${bytes(speed)}/s · ${seconds((p.bytesTotal - p.bytesDone) / speed)} left`;
+    const m = await client.importModel(source, {
+      name,
+      onProgress: (p) => {
+        const fraction = p.bytesTotal ? p.bytesDone / p.bytesTotal : 0;
+        const speed = p.bytesDone / ((performance.now() - started) / 1000);
+        bar.value = fraction;
+        text.textContent = `${p.phase === "download" ? "Downloading" : "Storing"} ${bytes(p.bytesDone)} of ${bytes(p.bytesTotal)} · ${bytes(speed)}/s · ${seconds((p.bytesTotal - p.bytesDone) / speed)} left`;
+      },
     });
     await refreshModels();
     await loadModel(m);

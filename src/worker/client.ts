@@ -22,12 +22,17 @@ export class SkiffClient {
     return this.engine.deviceInfo();
   }
 
+  /** Progress arrives through `options.onProgress` (or the third argument). Relative URLs resolve against the page. */
   importModel(
     source: Blob | string,
-    options: { name?: string } = {},
+    options: { name?: string; onProgress?: (p: ImportProgress) => void } = {},
     onProgress?: (p: ImportProgress) => void,
   ): Promise<ModelInfo> {
-    return this.engine.importModel(source, options, onProgress && Comlink.proxy(onProgress));
+    const { onProgress: fromOptions, ...rest } = options;
+    const report = onProgress ?? fromOptions;
+    // The worker resolves relative URLs against its own script, which differs from the page's in a bundle.
+    const absolute = typeof source === "string" ? new URL(source, location.href).href : source;
+    return this.engine.importModel(absolute, rest, report && Comlink.proxy(report));
   }
 
   listModels(): Promise<ModelInfo[]> {
