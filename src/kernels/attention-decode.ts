@@ -8,14 +8,13 @@ import mergeSource from "../../shaders/attention-decode-merge.wgsl?raw";
 import type { GpuContext } from "../gpu/device.ts";
 import { SkiffError } from "../errors.ts";
 import { ceilDiv, defineKernel, prepareKernel, type Binding, type PreparedKernel } from "./dispatch.ts";
-import { linearGrid } from "./grid.ts";
+import { linearGrid, requireBytes } from "./grid.ts";
 import {
   checkedUpdates,
   checkHeads,
   checkKvShape,
   checkPositions,
   pickVariant,
-  requireBytes,
   requireCache,
   type AttentionVariant,
   type KvCacheLayer,
@@ -118,14 +117,14 @@ export async function attentionDecode(ctx: GpuContext, a: AttentionDecodeArgs): 
   }
   const { headSize } = shape;
   const dim = nHeads * headSize;
-  requireBytes(op, "q", a.q, dim * F32, `nHeads=${nHeads}, headSize=${headSize}`);
-  requireBytes(op, "out", a.out, dim * F32, `nHeads=${nHeads}, headSize=${headSize}`);
+  requireBytes(op, `q (nHeads=${nHeads}, headSize=${headSize})`, a.q, dim * F32);
+  requireBytes(op, `out (nHeads=${nHeads}, headSize=${headSize})`, a.out, dim * F32);
   requireCache(op, a.cache, shape);
   const partialsBytes = decodePartialsBytes(nHeads, headSize, nSplits);
   const partials =
     a.partials ??
     ctx.device.createBuffer({ label: `${op}.partials`, size: partialsBytes, usage: GPUBufferUsage.STORAGE });
-  requireBytes(op, "partials", partials, partialsBytes, `nSplits=${nSplits}, nHeads=${nHeads}`);
+  requireBytes(op, `partials (nSplits=${nSplits}, nHeads=${nHeads})`, partials, partialsBytes);
 
   const cooperative = variant === "cooperative";
   const subgroups = cooperative && (a.subgroups ?? ctx.features.subgroups);

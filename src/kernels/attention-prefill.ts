@@ -5,14 +5,13 @@ import cooperativeSource from "../../shaders/attention-prefill-cooperative.wgsl?
 import type { GpuContext } from "../gpu/device.ts";
 import { SkiffError } from "../errors.ts";
 import { ceilDiv, defineKernel, prepareKernel, type Binding, type PreparedKernel } from "./dispatch.ts";
-import { linearGrid } from "./grid.ts";
+import { linearGrid, requireBytes } from "./grid.ts";
 import {
   checkedUpdates,
   checkHeads,
   checkKvShape,
   checkPositions,
   pickVariant,
-  requireBytes,
   requireCache,
   type AttentionVariant,
   type KvCacheLayer,
@@ -86,8 +85,8 @@ export async function attentionPrefill(ctx: GpuContext, a: AttentionPrefillArgs)
   const { headSize } = shape;
   const size = nTokens * nHeads * headSize * F32;
   const why = `nTokens=${nTokens}, nHeads=${nHeads}, headSize=${headSize}`;
-  requireBytes(op, "q", a.q, size, why);
-  requireBytes(op, "out", a.out, size, why);
+  requireBytes(op, `q (${why})`, a.q, size);
+  requireBytes(op, `out (${why})`, a.out, size);
   requireCache(op, a.cache, shape);
   const variant = pickVariant(ctx, a.variant);
   const params = {

@@ -6,7 +6,8 @@ import source from "../../shaders/embedding.wgsl?raw";
 import type { GpuContext } from "../gpu/device.ts";
 import { SkiffError } from "../errors.ts";
 import { ceilDiv, combine, defineKernel, prepareKernel, type Binding, type PreparedKernel } from "./dispatch.ts";
-import { chunkBindings, foldWorkgroups, requireBytes, weightSource, type GpuWeight } from "./weights.ts";
+import { chunkBindings, weightSource, type GpuWeight } from "./weights.ts";
+import { foldWorkgroups, requireBytes } from "./grid.ts";
 
 export const embeddingKernel = defineKernel("embedding", source, [
   ["count", "u32"],

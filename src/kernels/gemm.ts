@@ -9,7 +9,8 @@ import type { GpuContext } from "../gpu/device.ts";
 import { SkiffError } from "../errors.ts";
 import { ceilDiv, combine, defineKernel, prepareKernel, type Binding, type PreparedKernel } from "./dispatch.ts";
 import { defaultMatmulVariant, MATMUL_VARIANTS, type MatmulVariant } from "./gemv.ts";
-import { activationSource, chunkBindings, requireBytes, weightSource, type GpuWeight } from "./weights.ts";
+import { activationSource, chunkBindings, weightSource, type GpuWeight } from "./weights.ts";
+import { requireBytes } from "./grid.ts";
 
 export const gemmKernel = defineKernel("gemm", commonSource, [
   ["m", "u32"],

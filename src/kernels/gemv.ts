@@ -15,14 +15,8 @@ import coopSharedSource from "../../shaders/gemv-coop-shared.wgsl?raw";
 import type { GpuContext } from "../gpu/device.ts";
 import { SkiffError } from "../errors.ts";
 import { ceilDiv, combine, defineKernel, prepareKernel, type Binding, type PreparedKernel } from "./dispatch.ts";
-import {
-  activationSource,
-  chunkBindings,
-  foldWorkgroups,
-  requireBytes,
-  weightSource,
-  type GpuWeight,
-} from "./weights.ts";
+import { activationSource, chunkBindings, weightSource, type GpuWeight } from "./weights.ts";
+import { foldWorkgroups, requireBytes } from "./grid.ts";
 
 /** "rowwise": barrier-free, wins on CPU adapters; "cooperative": shared work per row, wins on real GPUs. */
 export type MatmulVariant = "rowwise" | "cooperative";

@@ -9,10 +9,14 @@ import { ceilDiv, type Binding } from "./dispatch.ts";
  * Shaders recover the flat index as (wg.y * num_workgroups.x + wg.x) * WG + local index, and bound-check it.
  */
 export function linearGrid(ctx: GpuContext, invocations: number, workgroupSize: number): [number, number] {
-  const groups = Math.max(1, ceilDiv(invocations, workgroupSize));
+  return foldWorkgroups(ctx, ceilDiv(invocations, workgroupSize));
+}
+
+/** `groups` workgroups as [x, y] under the per-dimension limit, x * y >= groups; kernels index wg.y * x + wg.x. */
+export function foldWorkgroups(ctx: GpuContext, groups: number): [number, number] {
   const max = ctx.limits.maxComputeWorkgroupsPerDimension;
-  const y = ceilDiv(groups, max);
-  return [ceilDiv(groups, y), y];
+  const y = ceilDiv(Math.max(1, groups), max);
+  return [ceilDiv(Math.max(1, groups), y), y];
 }
 
 export function asBinding(b: GPUBuffer | Binding): Binding {
@@ -74,4 +78,10 @@ export function rowWorkgroupSize(ctx: GpuContext, kernel: string, requested?: nu
     throw new SkiffError("bad-argument", `${kernel}: workgroupSize=${size} must be a power of two in [4, ${max}]`);
   }
   return size;
+}
+
+/** Throws a bad-shape SkiffError unless `b` holds at least `bytes`; `what` names the operand and its shape. */
+export function requireBytes(op: string, what: string, b: GPUBuffer | Binding, bytes: number): void {
+  const have = bindingBytes(b);
+  if (have < bytes) throw new SkiffError("bad-shape", `${op}: ${what} needs ${bytes} bytes, the binding holds ${have}`);
 }

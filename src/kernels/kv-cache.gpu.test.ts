@@ -110,7 +110,9 @@ describe("kv-cache-write", () => {
       /positions 7\.\.10 \(startPos=7, nTokens=4\).*capacity=10/,
     );
     await expect(kvCacheWrite(ctx, { ...args, nTokens: 0, startPos: 0 })).rejects.toThrow(/nTokens=0/);
-    await expect(kvCacheWrite(ctx, { ...args, nTokens: 5, startPos: 0 })).rejects.toThrow(/k holds 256 bytes/);
+    await expect(kvCacheWrite(ctx, { ...args, nTokens: 5, startPos: 0 })).rejects.toThrow(
+      /k \(nTokens=5, kvDim=16\) needs \d+ bytes, the binding holds 256/,
+    );
     expect(() => createKvCache(ctx, 1, { nKvHeads: 2, capacity: 10, headSize: 300 })).toThrow(/headSize=300/);
     const small = { ...ctx, bindingLimit: 512 };
     expect(() => createKvCache(small, 1, shape)).toThrow(/640 bytes/);

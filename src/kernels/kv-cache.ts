@@ -15,7 +15,7 @@ import type { GpuContext } from "../gpu/device.ts";
 import { SkiffError } from "../errors.ts";
 import type { ParamFields, ParamValues } from "../gpu/uniforms.ts";
 import { defineKernel, prepareKernel, type Binding, type PreparedKernel } from "./dispatch.ts";
-import { bindingBytes, linearGrid } from "./grid.ts";
+import { linearGrid, requireBytes } from "./grid.ts";
 
 export interface KvCacheShape {
   nKvHeads: number;
@@ -121,8 +121,8 @@ export async function kvCacheWrite(ctx: GpuContext, a: KvCacheWriteArgs): Promis
   checkKvShape(op, a.shape);
   checkPositions(op, a.shape.capacity, a.nTokens, a.startPos);
   const kvDim = a.shape.nKvHeads * a.shape.headSize;
-  requireBytes(op, "k", a.k, a.nTokens * kvDim * F32, `nTokens=${a.nTokens}, kvDim=${kvDim}`);
-  requireBytes(op, "v", a.v, a.nTokens * kvDim * F32, `nTokens=${a.nTokens}, kvDim=${kvDim}`);
+  requireBytes(op, `k (nTokens=${a.nTokens}, kvDim=${kvDim})`, a.k, a.nTokens * kvDim * F32);
+  requireBytes(op, `v (nTokens=${a.nTokens}, kvDim=${kvDim})`, a.v, a.nTokens * kvDim * F32);
   requireCache(op, a.cache, a.shape);
   const maxTokens = a.nTokens;
   const kernel = await prepareKernel({
@@ -183,15 +183,10 @@ export function checkPositions(op: string, capacity: number, nTokens: number, st
   }
 }
 
-export function requireBytes(op: string, name: string, b: GPUBuffer | Binding, bytes: number, why: string): void {
-  const have = bindingBytes(b);
-  if (have < bytes) throw new SkiffError("bad-shape", `${op}: ${name} holds ${have} bytes, ${why} needs ${bytes}`);
-}
-
 export function requireCache(op: string, cache: KvCacheLayer, shape: KvCacheShape): void {
   const why = `cache [nKvHeads=${shape.nKvHeads}, capacity=${shape.capacity}, headSize=${shape.headSize}]`;
-  requireBytes(op, "cache.k", cache.k, kvCacheBufferBytes(shape), why);
-  requireBytes(op, "cache.v", cache.v, kvCacheBufferBytes(shape), why);
+  requireBytes(op, `cache.k (${why})`, cache.k, kvCacheBufferBytes(shape));
+  requireBytes(op, `cache.v (${why})`, cache.v, kvCacheBufferBytes(shape));
 }
 
 export function pickVariant(ctx: GpuContext, variant: AttentionVariant | undefined): AttentionVariant {

@@ -10,7 +10,6 @@ import xVec4Source from "../../shaders/gemm-x-vec4.wgsl?raw";
 import xScalarSource from "../../shaders/gemm-x-scalar.wgsl?raw";
 import type { GpuContext } from "../gpu/device.ts";
 import { SkiffError } from "../errors.ts";
-import { ceilDiv, type Binding } from "./dispatch.ts";
 import type { WeightType } from "../loaders/ggml-quants.ts";
 import { checkWeightShape, planeStrides, type PackedWeight } from "../loaders/repack.ts";
 
@@ -144,28 +143,4 @@ export function activationSource(cols: number): { source: string; name: string }
 /** The weight bindings of one chunk, after the kernel's activation and output bindings. */
 export function chunkBindings(chunk: WeightChunk): GPUBuffer[] {
   return chunk.scales ? [chunk.codes, chunk.scales] : [chunk.codes];
-}
-
-export function asBinding(b: GPUBuffer | Binding): Binding {
-  return "buffer" in b ? b : { buffer: b };
-}
-
-/** Bytes a binding exposes to the kernel. */
-export function bindingBytes(b: GPUBuffer | Binding): number {
-  const binding = asBinding(b);
-  return binding.size ?? binding.buffer.size - (binding.offset ?? 0);
-}
-
-/** Throws a bad-shape SkiffError unless `b` holds at least `bytes`; `what` names the operand and its shape. */
-export function requireBytes(kernel: string, what: string, b: GPUBuffer | Binding, bytes: number): void {
-  const have = bindingBytes(b);
-  if (have < bytes) {
-    throw new SkiffError("bad-shape", `${kernel}: ${what} needs ${bytes} bytes, the binding holds ${have}`);
-  }
-}
-
-/** A 1-D count of workgroups folded into [x, y] under the per-dimension limit; kernels index wg.y * x + wg.x. */
-export function foldWorkgroups(ctx: GpuContext, groups: number): [number, number] {
-  const x = Math.max(1, Math.min(groups, ctx.limits.maxComputeWorkgroupsPerDimension));
-  return [x, Math.max(1, ceilDiv(groups, x))];
 }
