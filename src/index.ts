@@ -1,6 +1,7 @@
 // Skiff's public library entry: the worker client, the engine's types, SkiffError, and <skiff-chat>
 // (importing this module registers the element).
-export { SkiffClient } from "./worker/client.ts";
+export { SkiffClient, createEngine } from "./worker/client.ts";
+export { Generation } from "./worker/generation.ts";
 export { SkiffError, type SkiffErrorCode } from "./errors.ts";
 export type {
   Engine,
