@@ -157,6 +157,22 @@ describe("GPU logits equal the CPU reference over 64 steps", () => {
         tiedOutput: true,
       },
     ],
+    [
+      "q8_0 with rope_freqs and partial rotary (nRot 16 of 32)",
+      {
+        dim: 128,
+        hiddenDim: 256,
+        nLayers: 2,
+        nHeads: 4,
+        nKvHeads: 2,
+        vocabSize: 280,
+        seqLen: 256,
+        type: "q8_0",
+        seed: 25,
+        ropeFreqs: true,
+        nRot: 16,
+      },
+    ],
   ];
   for (const [name, options] of synthetic) {
     test(`synthetic ${name}`, async () => {

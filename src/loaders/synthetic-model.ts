@@ -20,6 +20,10 @@ export interface SyntheticLlamaOptions {
   architecture?: string;
   ropeTheta?: number;
   headSize?: number;
+  /** Write Llama 3.1-style `rope_freqs.weight` (one divisor per rotated pair). */
+  ropeFreqs?: boolean;
+  /** `rope.dimension_count`: rotate only the first nRot dims of each head. */
+  nRot?: number;
 }
 
 function gaussian(seed: number): () => number {
@@ -72,6 +76,17 @@ export function syntheticLlamaGguf(o: SyntheticLlamaOptions): Uint8Array {
     matrix(`blk.${l}.ffn_down.weight`, o.dim, o.hiddenDim);
   }
   norm("output_norm.weight", o.dim);
+  if (o.ropeFreqs) {
+    const pairs = (o.nRot ?? headSize) / 2;
+    // Divisors rising from 1 to 8 across the pairs, like Llama 3's long-wavelength scaling.
+    const factors = Float32Array.from({ length: pairs }, (_, i) => 1 + (7 * i) / Math.max(1, pairs - 1));
+    tensors.push({
+      name: "rope_freqs.weight",
+      dims: [pairs],
+      type: GGML_TYPE.F32,
+      data: new Uint8Array(factors.buffer),
+    });
+  }
   if (!o.tiedOutput) matrix("output.weight", o.vocabSize, o.dim);
   const tokens = syntheticVocab(o.vocabSize);
   const metadata: GgufWriteInput["metadata"] = [
@@ -96,6 +111,7 @@ export function syntheticLlamaGguf(o: SyntheticLlamaOptions): Uint8Array {
     ["tokenizer.ggml.eos_token_id", { type: "u32", value: 2 }],
     ["tokenizer.ggml.add_space_prefix", { type: "bool", value: false }],
   ];
+  if (o.nRot !== undefined) metadata.push([`${arch}.rope.dimension_count`, { type: "u32", value: o.nRot }]);
   if (o.headSize !== undefined) {
     metadata.push([`${arch}.attention.key_length`, { type: "u32", value: headSize }]);
     metadata.push([`${arch}.attention.value_length`, { type: "u32", value: headSize }]);
