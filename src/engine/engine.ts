@@ -72,7 +72,8 @@ export class Engine {
     gpu: GpuModel;
     tokenizer: SpmTokenizer;
     steps: Map<string, Promise<PreparedStep>>;
-    readback: GPUBuffer;
+    /** Two, so the next step can be in flight while the CPU reads this step's token id. */
+    readbacks: GPUBuffer[];
   };
   private controller?: AbortController;
   private deviceError?: SkiffError;
@@ -147,12 +148,14 @@ export class Engine {
         prefillChunk: this.prefillChunk,
         signal,
       });
-      const readback = ctx.device.createBuffer({
-        label: "token-readback",
-        size: 16,
-        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-      });
-      this.model = { gpu, tokenizer: new SpmTokenizer(manifest.tokenizer), steps: new Map(), readback };
+      const readbacks = [0, 1].map((i) =>
+        ctx.device.createBuffer({
+          label: `token-readback-${i}`,
+          size: 16,
+          usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+        }),
+      );
+      this.model = { gpu, tokenizer: new SpmTokenizer(manifest.tokenizer), steps: new Map(), readbacks };
       // The greedy decode step is made now, so the first token does not pay for it.
       await this.step("decode", 1, "argmax");
       return { ...info(manifest), contextLength: gpu.capacity, gpuBytes: gpu.gpuBytes };
@@ -171,7 +174,7 @@ export class Engine {
     void Promise.all(m.steps.values())
       .then((steps) => steps.forEach((s) => s.destroy()))
       .catch(() => undefined);
-    m.readback.destroy();
+    m.readbacks.forEach((b) => b.destroy());
     m.gpu.destroy();
   }
 
@@ -246,31 +249,41 @@ export class Engine {
       let text = "";
       let stopReason: StopReason = "max-tokens";
       let firstTokenAt = 0;
-      for (let pos = ids.length - 1; ; pos++) {
-        if (signal.aborted) {
-          stopReason = "aborted";
-          break;
-        }
-        if (out.length >= s.maxTokens) break;
-        if (pos >= capacity) {
-          stopReason = "context-full";
-          break;
-        }
-        decode.setPosition(pos);
-        const id = await this.decodeStep(ctx, decode);
+      // Decode steps are pipelined: the sampled id never leaves the GPU to feed the next step, so step p+1 is
+      // submitted before step p's id is read back, hiding the readback's latency. A step run past a stop is
+      // harmless: its KV entry lies beyond the sequence and is overwritten by the next generation.
+      let pos = ids.length - 1;
+      let slot = 0;
+      const launch = (p: number): Promise<number> => {
+        decode.setPosition(p);
+        return this.decodeStep(ctx, decode, model.readbacks[slot++ % model.readbacks.length]);
+      };
+      let next: Promise<number> | undefined = pos < capacity ? launch(pos) : undefined;
+      if (!next) stopReason = "context-full";
+      while (next) {
+        const wanted = out.length + 1 < s.maxTokens;
+        const ahead = wanted && pos + 1 < capacity && !signal.aborted ? launch(pos + 1) : undefined;
+        const id = await next;
+        next = undefined;
         if (out.length === 0) firstTokenAt = performance.now();
-        if (s.stopAtEos && id === model.tokenizer.vocab.eosId) {
-          stopReason = "eos";
-          break;
+        if (s.stopAtEos && id === model.tokenizer.vocab.eosId) stopReason = "eos";
+        else {
+          out.push(id);
+          const piece = stop.push(decoder.push(id));
+          text += piece.text;
+          onToken?.({ id, text: piece.text, index: out.length - 1, elapsedMs: performance.now() - t0 });
+          if (piece.stopped) stopReason = "stop-string";
+          else if (signal.aborted) stopReason = "aborted";
+          else if (!wanted) stopReason = "max-tokens";
+          else if (!ahead) stopReason = "context-full";
+          else {
+            next = ahead;
+            pos++;
+            continue;
+          }
         }
-        out.push(id);
-        const piece = stop.push(decoder.push(id));
-        text += piece.text;
-        onToken?.({ id, text: piece.text, index: out.length - 1, elapsedMs: performance.now() - t0 });
-        if (piece.stopped) {
-          stopReason = "stop-string";
-          break;
-        }
+        // Let the step already in flight finish, so its readback buffer is free for the next generation.
+        await ahead;
       }
       if (stopReason !== "stop-string") {
         const rest = stop.flush(decoder.flush());
@@ -341,18 +354,18 @@ export class Engine {
     ctx.device.queue.submit([encoder.finish()]);
   }
 
-  /** One decode step in one command buffer, ending with a copy of the chosen id for the CPU. */
-  private async decodeStep(ctx: GpuContext, step: PreparedStep): Promise<number> {
+  /** One decode step in one command buffer, ending with a copy of the chosen id into `readback` for the CPU. */
+  private async decodeStep(ctx: GpuContext, step: PreparedStep, readback: GPUBuffer): Promise<number> {
     const model = this.loaded();
     const encoder = ctx.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     step.encode(pass);
     pass.end();
-    encoder.copyBufferToBuffer(model.gpu.tokens, 0, model.readback, 0, 4);
+    encoder.copyBufferToBuffer(model.gpu.tokens, 0, readback, 0, 4);
     ctx.device.queue.submit([encoder.finish()]);
-    await model.readback.mapAsync(GPUMapMode.READ);
-    const id = new Uint32Array(model.readback.getMappedRange(0, 4))[0];
-    model.readback.unmap();
+    await readback.mapAsync(GPUMapMode.READ);
+    const id = new Uint32Array(readback.getMappedRange(0, 4))[0];
+    readback.unmap();
     return id;
   }
 
