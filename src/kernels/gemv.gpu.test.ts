@@ -72,11 +72,14 @@ describe("gemv", () => {
         const name = `gemv-${type}(rows=${rows}, cols=${cols}, ${variant})`;
         test(name, async () => check(await testContext(), type, rows, cols, variant, name));
       }
-      const name = `gemv-${type}(rows=${rows}, cols=${cols}, cooperative, no subgroups)`;
-      test(name, async () => {
-        const ctx = await testContext();
-        await withoutSubgroups(ctx, () => check(ctx, type, rows, cols, "cooperative", name));
-      });
+      // Cooperative (all types) and rowwise q4_0 have a subgroup kernel and a fallback without.
+      for (const variant of type === "q4_0" ? MATMUL_VARIANTS : (["cooperative"] as const)) {
+        const name = `gemv-${type}(rows=${rows}, cols=${cols}, ${variant}, no subgroups)`;
+        test(name, async () => {
+          const ctx = await testContext();
+          await withoutSubgroups(ctx, () => check(ctx, type, rows, cols, variant, name));
+        });
+      }
     }
   }
 

@@ -2,12 +2,15 @@
 // one dispatch per row chunk of the weight. Variants: "rowwise" (barrier-free, 8 rows per invocation) and
 // "cooperative" (a workgroup per four rows, reduced with subgroups when the device has them, else in workgroup memory).
 // Rowwise q4_0 runs a pre-pass over x first (into a scratch buffer made here) and its own kernel
-// (gemv-rowwise-q4-0.wgsl): nibble decoding, not memory, bounds q4_0 on CPU adapters.
+// (gemv-rowwise-q4-0.wgsl, or with subgroups gemv-rowwise-q4-0-subgroup.wgsl, which shares x loads across lanes):
+// nibble decoding and per-lane gathers, not memory bandwidth, bound q4_0 on CPU adapters.
 import commonSource from "../../shaders/gemv.wgsl?raw";
 import blockSource from "../../shaders/gemv-block.wgsl?raw";
 import dotSource from "../../shaders/gemm-dot.wgsl?raw";
 import rowwiseSource from "../../shaders/gemv-rowwise.wgsl?raw";
+import q4RawSource from "../../shaders/gemv-q4-0-raw.wgsl?raw";
 import rowwiseQ4Source from "../../shaders/gemv-rowwise-q4-0.wgsl?raw";
+import rowwiseQ4SubgroupSource from "../../shaders/gemv-rowwise-q4-0-subgroup.wgsl?raw";
 import q4PrepassSource from "../../shaders/gemv-q4-0-prepass.wgsl?raw";
 import coopSource from "../../shaders/gemv-coop.wgsl?raw";
 import coopSubgroupSource from "../../shaders/gemv-coop-subgroup.wgsl?raw";
@@ -76,10 +79,13 @@ export function gemv(ctx: GpuContext, a: GemvArgs): Promise<GemvKernel> {
 function gemvSource(ctx: GpuContext, weight: GpuWeight, variant: MatmulVariant): { source: string; name: string } {
   const w = weightSource(weight.type, weight.cols);
   if (usesQ4Prepass(weight, variant)) {
-    return {
-      source: [w.source, dotSource, commonSource, rowwiseQ4Source].join("\n"),
-      name: `${w.name}:prepass:${variant}`,
-    };
+    const q4Parts = [w.source, dotSource, commonSource, q4RawSource];
+    const name = `${w.name}:prepass:${variant}`;
+    // `enable subgroups;` must open the module, so the subgroup entry point goes first.
+    if (ctx.features.subgroups) {
+      return { source: [rowwiseQ4SubgroupSource, ...q4Parts].join("\n"), name: `${name}-subgroup` };
+    }
+    return { source: [...q4Parts, rowwiseQ4Source].join("\n"), name };
   }
   const x = activationSource(weight.cols);
   const parts = [w.source, x.source, dotSource, commonSource, blockSource];
