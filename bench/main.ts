@@ -1,5 +1,6 @@
 // The kernel benchmark page: copy-shader bandwidth, then each case of bench/cases.json for Skiff and its peers, all
-// in one page and one run; posts everything as window.__benchResults for bench/run-kernels.mjs.
+// in one page and one run; posts everything as window.__benchResults for bench/run-kernels.mjs. Query: quick=1 runs
+// cases.json's small "quick" list (copy size, budget and cases), peers=0 runs Skiff alone.
 import casesJson from "./cases.json";
 import { createGpuContext, type GpuContext } from "../src/gpu/device.ts";
 import { rng } from "../src/kernels/testing.ts";
@@ -20,13 +21,25 @@ import type {
   RunBudget,
 } from "./types.ts";
 
-const spec = casesJson as CasesFile;
+/** cases.json also holds a quick list: small shapes and short budgets, for smoke tests of the whole pipeline. */
+type CasesJson = CasesFile & { quick: Pick<CasesFile, "defaultBudget" | "copy" | "cases"> };
+
+const query = new URLSearchParams(location.search);
+const spec = resolveSpec(casesJson as unknown as CasesJson);
+const withPeers = query.get("peers") !== "0";
 const SEED = 0x5eed;
 
 declare global {
   interface Window {
     __benchResults?: BenchResults;
   }
+}
+
+function resolveSpec(full: CasesJson): CasesFile {
+  const { quick, ...rest } = full;
+  if (query.get("quick") !== "1") return rest;
+  const ids = new Set(quick.cases.map((c) => c.id));
+  return { ...rest, ...quick, ratios: rest.ratios.filter((r) => ids.has(r.case)) };
 }
 
 function log(line: string): void {
@@ -117,7 +130,7 @@ async function main(): Promise<BenchResults> {
     log(`adapter: ${JSON.stringify(ctx.adapterInfo)}, features ${JSON.stringify(ctx.features)}`);
     results.copy = await benchCopy(ctx, spec.copy.bytes, resolveBudget(spec.defaultBudget, spec.copy.budget));
     log(`copy: ${results.copy.gbps?.toFixed(2)} GB/s wall, ${results.copy.gpuGbps?.toFixed(2)} GB/s timestamps`);
-    const peers = await loadPeers(results);
+    const peers: Peers = withPeers ? await loadPeers(results) : { orts: [], tfjs: false };
     for (const c of spec.cases) {
       try {
         results.cases.push(await runCase(ctx, c, peers, results.copy));

@@ -1,6 +1,7 @@
 // The model benchmark page: for each case of bench/model-cases.json, writes a synthetic Llama GGUF, runs Skiff's
 // Engine on it (plus a per-kernel breakdown of one decode step) and wllama on the same bytes, same prompt ids and
-// generation length; posts everything as window.__benchResults for bench/run-model.mjs.
+// generation length; posts everything as window.__benchResults for bench/run-model.mjs. Local GGUF files named in
+// the query (files=a.gguf,b.gguf, served by the runner at /__skiff_bench/file-<i>.gguf) run the same way.
 import casesJson from "./model-cases.json";
 import { createGpuContext } from "../src/gpu/device.ts";
 import { rng } from "../src/kernels/testing.ts";
@@ -9,7 +10,14 @@ import { benchSkiffModel, decodeBreakdown, dropStored, warmupLength } from "./mo
 import { benchWllama, wllamaDescription } from "./model-wllama.ts";
 import { errorText } from "./timing.ts";
 import { FIRST_BYTE_TOKEN } from "./model-types.ts";
-import type { ModelBenchResults, ModelCase, ModelCaseResult, ModelPrompt, ModelSpec } from "./model-types.ts";
+import type {
+  ModelBenchResults,
+  ModelCase,
+  ModelCaseResult,
+  ModelPrompt,
+  ModelSpec,
+  ModelWeightType,
+} from "./model-types.ts";
 
 const BOS = 1;
 const PROMPT_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -19,11 +27,15 @@ function log(line: string): void {
   document.getElementById("log")?.append(`${line}\n`);
 }
 
+const query = new URLSearchParams(location.search);
+/** Local files to benchmark, by name; with files and no `cases`, the synthetic cases are left out. */
+const files = query.get("files")?.split(",").filter(Boolean) ?? [];
+
 /** model-cases.json with the runner's overrides from the query string (cases=a,b generate=n prompt=n wllama=2,1). */
 function resolveSpec(): ModelSpec {
   const spec = structuredClone(casesJson) as ModelSpec;
-  const q = new URLSearchParams(location.search);
-  const only = q.get("cases")?.split(",");
+  const q = query;
+  const only = q.get("cases")?.split(",") ?? (files.length > 0 ? [] : undefined);
   if (only) spec.cases = spec.cases.filter((c) => only.includes(c.id));
   if (q.get("generate")) spec.generate = Number(q.get("generate"));
   if (q.get("prompt")) spec.prompt.tokens = Number(q.get("prompt"));
@@ -69,20 +81,57 @@ function leadingAgreement(a: string, b: string): number {
 async function runCase(spec: ModelSpec, c: ModelCase, prompt: ModelPrompt): Promise<ModelCaseResult> {
   const title = caseTitle(spec, c);
   log(`${c.id}: ${title}`);
-  let t = performance.now();
+  const t = performance.now();
   const bytes = syntheticLlamaGguf({ ...spec.shape, nKvHeads: c.nKvHeads, type: c.type, seed: c.seed });
+  const writeMs = performance.now() - t;
+  log(`  GGUF: ${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB written in ${(writeMs / 1000).toFixed(1)} s`);
   const result: ModelCaseResult = {
     id: c.id,
     title,
     type: c.type,
     nKvHeads: c.nKvHeads,
-    ggufBytes: bytes.byteLength,
-    writeMs: performance.now() - t,
+    ggufBytes: 0,
+    writeMs,
     wllama: [],
   };
-  log(`  GGUF: ${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB written in ${(result.writeMs / 1000).toFixed(1)} s`);
-  const skiff = await benchSkiffModel(bytes, `${c.id}.gguf`, prompt.ids, spec, log);
+  return runBytes(spec, result, bytes, prompt);
+}
+
+/**
+ * A local GGUF file, fetched from the runner. Its weight type is not known before import (and model-types.ts has
+ * only the synthetic ones), so `type` is "file"; nKvHeads comes from the imported model's config. The prompt is
+ * the same ids as for the synthetic cases (BOS and byte-token ids, in range of any real vocabulary); wllama gets
+ * the text, which a real tokenizer may split into another number of tokens (its result says how many it counted).
+ */
+async function runFile(spec: ModelSpec, name: string, index: number, prompt: ModelPrompt): Promise<ModelCaseResult> {
+  log(`${name}: local file`);
+  const response = await fetch(`/__skiff_bench/file-${index}.gguf`);
+  if (!response.ok) throw new Error(`cannot fetch ${name}: HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const type = "file" as ModelWeightType;
+  const result: ModelCaseResult = { id: name, title: name, type, nKvHeads: 0, ggufBytes: 0, writeMs: 0, wllama: [] };
+  // A real model may be trained for fewer positions than the synthetic cases' context: ask only for what the run uses.
+  const fileSpec = { ...spec, contextLength: Math.min(spec.contextLength, prompt.ids.length + spec.generate) };
+  return runBytes(fileSpec, result, bytes, prompt);
+}
+
+async function runBytes(
+  spec: ModelSpec,
+  result: ModelCaseResult,
+  bytes: Uint8Array,
+  prompt: ModelPrompt,
+): Promise<ModelCaseResult> {
+  let t = performance.now();
+  result.ggufBytes = bytes.byteLength;
+  const skiff = await benchSkiffModel(
+    bytes,
+    result.id.endsWith(".gguf") ? result.id : `${result.id}.gguf`,
+    prompt.ids,
+    spec,
+    log,
+  );
   result.skiff = skiff.result;
+  if (skiff.stored && result.nKvHeads === 0) result.nKvHeads = skiff.stored.manifest.config.nKvHeads;
   if (skiff.stored && skiff.result.run) {
     // Mid-generation: the position the measured decode steps attend over on average.
     const position = prompt.ids.length + Math.floor(spec.generate / 2);
@@ -143,6 +192,16 @@ async function main(): Promise<ModelBenchResults> {
       `cross-origin isolated: ${results.crossOriginIsolated}, ${results.hardwareConcurrency} cores; ${results.wllamaVersion}`,
     );
     const prompt = makePrompt(spec);
+    for (const [i, name] of files.entries()) {
+      try {
+        results.cases.push(await runFile(spec, name, i, prompt));
+      } catch (e) {
+        const error = errorText(e);
+        const type = "file" as ModelWeightType;
+        results.cases.push({ id: name, title: name, type, nKvHeads: 0, ggufBytes: 0, writeMs: 0, wllama: [], error });
+        log(`${name} failed: ${error}`);
+      }
+    }
     for (const c of spec.cases) {
       try {
         results.cases.push(await runCase(spec, c, prompt));

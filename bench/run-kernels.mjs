@@ -1,5 +1,7 @@
 // `npm run bench:kernels`: serves bench/kernels.html with Vite on localhost, runs it in headless Chromium (WebGPU),
-// waits for the page to post its results, then writes bench/results/kernels-<date>.json and .md and prints the table.
+// waits for the page to post its results, then writes bench/results/kernels-<date>.json, .md and .svg and prints the
+// table. BENCH_QUICK=1 runs the small "quick" case list of cases.json, BENCH_PEERS=0 leaves out onnxruntime-web and
+// tfjs, BENCH_OUT=dir writes the results there (all three are how `skiff bench` drives it).
 import { readFileSync } from "node:fs";
 import { createLog, runBenchPage, startBenchServer, writeBenchResults } from "./runner.mjs";
 
@@ -7,6 +9,15 @@ const PAGE_TIMEOUT_MS = 9 * 60_000;
 /** BENCH_VERBOSE=1 forwards every console line of the page (e.g. onnxruntime's own logs). */
 const VERBOSE = Boolean(process.env.BENCH_VERBOSE);
 const log = createLog("bench");
+
+/** The page's query: quick=1 and peers=0 from the environment. */
+function pagePath() {
+  const q = new URLSearchParams();
+  if (process.env.BENCH_QUICK === "1") q.set("quick", "1");
+  if (process.env.BENCH_PEERS === "0") q.set("peers", "0");
+  const query = q.toString();
+  return `bench/kernels.html${query ? `?${query}` : ""}`;
+}
 
 function startServer() {
   return startBenchServer({
@@ -31,8 +42,9 @@ try {
   if (fromIndex > 0) {
     await writeResults(server, JSON.parse(readFileSync(process.argv[fromIndex + 1], "utf8")));
   } else {
-    log(`serving ${url}bench/kernels.html`);
-    const results = await runBenchPage(url, "bench/kernels.html", {
+    const path = pagePath();
+    log(`serving ${url}${path}`);
+    const results = await runBenchPage(url, path, {
       timeoutMs: PAGE_TIMEOUT_MS,
       log,
       verbose: VERBOSE,

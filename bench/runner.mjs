@@ -1,9 +1,11 @@
 // Shared by the benchmark entry points (bench/run-kernels.mjs, bench/run-model.mjs): a Vite server on localhost,
-// one page in headless Chromium (WebGPU) that posts `window.__benchResults`, and writing the results JSON + table.
+// one page in headless Chromium (WebGPU) that posts `window.__benchResults`, and writing the results JSON, table and
+// chart (into BENCH_OUT when set, else bench/results).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createServer } from "vite";
+import { chartFor } from "./chart.mjs";
 import { chromium } from "playwright";
 import { chromeArgs, findChrome } from "../scripts/chrome-path.mjs";
 
@@ -29,6 +31,9 @@ export async function startBenchServer({ entries, include = [], exclude = [], he
     configFile: false,
     logLevel: "warn",
     clearScreen: false,
+    // A cache of its own: re-optimizing deps in the shared node_modules/.vite would invalidate the modules of a
+    // dev server running at the same time (e.g. Playwright's), whose pages then fail to import them.
+    cacheDir: join(root, "node_modules", ".vite-bench"),
     server: { host: "127.0.0.1", port: 0, strictPort: false, hmr: false, watch: null, headers },
     optimizeDeps: { entries, include, exclude, noDiscovery: true },
   });
@@ -40,9 +45,10 @@ export async function startBenchServer({ entries, include = [], exclude = [], he
 
 /**
  * Opens `${url}${pagePath}` in headless Chromium and waits for the page to post `window.__benchResults`.
- * Page lines starting with "[bench]" are logged; errors always, everything with `verbose`.
+ * Page lines starting with "[bench]" are logged; errors always, everything with `verbose`. `setup(page)` runs
+ * before the page loads (e.g. routes that serve local files to it).
  */
-export async function runBenchPage(url, pagePath, { timeoutMs, log, verbose = false }) {
+export async function runBenchPage(url, pagePath, { timeoutMs, log, verbose = false, setup }) {
   const executablePath = findChrome();
   if (!executablePath) throw new Error("no Chromium found: install Debian's `chromium` package or set CHROME_PATH");
   const browser = await chromium.launch({ executablePath, args: chromeArgs, headless: true });
@@ -57,6 +63,7 @@ export async function runBenchPage(url, pagePath, { timeoutMs, log, verbose = fa
       if (r.status() >= 400) log(`HTTP ${r.status()} for ${r.url()}`);
     });
     page.on("pageerror", (e) => log(`uncaught in page: ${e.message}`));
+    if (setup) await setup(page);
     // A crashed page never posts results: fail at once rather than at the timeout.
     const crashed = new Promise((_, reject) => page.on("crash", () => reject(new Error("the benchmark page crashed"))));
     await page.goto(`${url}${pagePath}`);
@@ -68,18 +75,26 @@ export async function runBenchPage(url, pagePath, { timeoutMs, log, verbose = fa
   }
 }
 
+/** Where results go: BENCH_OUT (set by `skiff bench --out`), else bench/results. */
+export function resultsDir() {
+  return process.env.BENCH_OUT ? resolve(process.env.BENCH_OUT) : join(root, "bench", "results");
+}
+
 /**
- * Writes bench/results/<name>-<date>.json and .md and prints the table. The table comes from `reportModule`'s
- * `formatReport`, loaded through the running Vite server so Node needs no TypeScript loader.
+ * Writes <dir>/<name>-<date>.json, .md and .svg and prints the table. The table comes from `reportModule`'s
+ * `formatReport`, loaded through the running Vite server so Node needs no TypeScript loader; the chart from
+ * bench/chart.mjs. Returns the JSON's path.
  */
 export async function writeBenchResults(server, { name, reportModule, results, log }) {
   const { formatReport } = await server.ssrLoadModule(reportModule);
   const markdown = formatReport(results);
-  const dir = join(root, "bench", "results");
+  const dir = resultsDir();
   mkdirSync(dir, { recursive: true });
   const stem = join(dir, `${name}-${results.date}`);
   writeFileSync(`${stem}.json`, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(`${stem}.md`, markdown);
+  writeFileSync(`${stem}.svg`, chartFor(name, results));
   console.log(`\n${markdown}`);
-  log(`wrote ${stem}.json and ${stem}.md`);
+  log(`wrote ${stem}.json, .md and .svg`);
+  return `${stem}.json`;
 }

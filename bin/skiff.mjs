@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The `skiff` command line: `generate` runs the real engine in headless Chromium (WebGPU) on a local GGUF and
-// streams the text; `bench` runs the Playwright benchmarks. Exit codes: 0 ok, 2 bad arguments, 3 model or runtime error.
+// streams the text; `bench` runs the Playwright benchmarks of kernels and models in one command and writes JSON, a
+// markdown table and an SVG chart. Exit codes: 0 ok, 2 bad arguments, 3 model or runtime error.
 import { parseArgs } from "node:util";
-import { existsSync, statSync, readFileSync } from "node:fs";
+import { existsSync, statSync, readFileSync, readdirSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { resolve, join } from "node:path";
 import { root, startBenchServer } from "../bench/runner.mjs";
@@ -12,7 +13,7 @@ import { chromeArgs, findChrome } from "../scripts/chrome-path.mjs";
 const USAGE = `usage:
   skiff generate <model.gguf> [--prompt TEXT | --prompt-ids 1,2,3] [--max-tokens N] [--temperature T]
                  [--top-k K] [--top-p P] [--seed S] [--repetition-penalty R] [--context N] [--json]
-  skiff bench [--kernels] [--model] [--json]`;
+  skiff bench [--kernels] [--model FILE ...] [--peers] [--json] [--out DIR] [--quick]`;
 
 class UsageError extends Error {}
 
@@ -117,25 +118,85 @@ async function generate(o) {
   }
 }
 
-function bench(args) {
-  const { values } = parseArgs({
+function parseBench(args) {
+  const { values, positionals } = parseArgs({
     args,
-    options: { kernels: { type: "boolean" }, model: { type: "boolean" }, json: { type: "boolean" } },
+    allowPositionals: true,
+    options: {
+      kernels: { type: "boolean" },
+      model: { type: "string", multiple: true },
+      peers: { type: "boolean" },
+      json: { type: "boolean" },
+      out: { type: "string" },
+      quick: { type: "boolean" },
+    },
   });
-  const all = !values.kernels && !values.model;
+  // `--model a.gguf b.gguf` reads like `--model a.gguf --model b.gguf`.
+  if (positionals.length > 0 && !values.model) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const files = [...(values.model ?? []), ...positionals].map((f) => resolve(f));
+  const all = !values.kernels && files.length === 0;
+  return {
+    kernels: values.kernels || all,
+    model: files.length > 0 || all,
+    files,
+    peers: values.peers ?? false,
+    json: values.json ?? false,
+    quick: values.quick ?? false,
+    out: resolve(values.out ?? join(root, "bench", "results")),
+  };
+}
+
+/** The newest `<name>-*.json` in `dir` written since `since` (the runner names it by the page's date). */
+function newestResults(dir, name, since) {
+  const found = readdirSync(dir)
+    .filter((f) => f.startsWith(`${name}-`) && f.endsWith(".json"))
+    .map((f) => ({ path: join(dir, f), mtime: statSync(join(dir, f)).mtimeMs }))
+    .filter((f) => f.mtime >= since - 2000)
+    .sort((a, b) => b.mtime - a.mtime);
+  return found[0] && JSON.parse(readFileSync(found[0].path, "utf8"));
+}
+
+/**
+ * Each benchmark runs as its own process (bench/run-*.mjs, as `npm run bench:*` does), driven by environment
+ * variables; with --json their logs go to stderr and only the combined results to stdout.
+ */
+function bench(o) {
+  for (const f of o.files) if (!existsSync(f) || !statSync(f).isFile()) fail(3, `cannot read model file ${f}`);
   const runs = [];
-  if (values.kernels || all) runs.push("bench/run-kernels.mjs");
-  if ((values.model || all) && existsSync(join(root, "bench/run-model.mjs"))) runs.push("bench/run-model.mjs");
-  for (const script of runs) {
-    const r = spawnSync(process.execPath, [join(root, script)], { stdio: "inherit", cwd: root });
-    if (r.status !== 0) fail(3, `${script} failed (exit ${r.status})`);
+  const env = { BENCH_OUT: o.out, BENCH_PEERS: o.peers ? "1" : "0" };
+  if (o.kernels)
+    runs.push({ name: "kernels", script: "bench/run-kernels.mjs", env: { BENCH_QUICK: o.quick ? "1" : "0" } });
+  if (o.model) {
+    const m = {};
+    if (o.files.length > 0) m.BENCH_FILES = JSON.stringify(o.files);
+    if (!o.peers) m.BENCH_WLLAMA = "";
+    if (o.quick) Object.assign(m, { BENCH_GENERATE: "8", BENCH_PROMPT: "16" });
+    // Files replace the synthetic cases; --quick alone keeps one small one.
+    if (o.quick && o.files.length === 0) m.BENCH_CASES = "q4_0-kv12";
+    runs.push({ name: "model", script: "bench/run-model.mjs", env: m });
   }
+  const combined = {};
+  for (const run of runs) {
+    const since = Date.now();
+    const r = spawnSync(process.execPath, [join(root, run.script)], {
+      cwd: root,
+      env: { ...process.env, ...env, ...run.env },
+      stdio: ["ignore", o.json ? 2 : "inherit", "inherit"],
+    });
+    const results = existsSync(o.out) ? newestResults(o.out, run.name, since) : undefined;
+    if (r.status !== 0 || !results) {
+      const why = results?.fatal ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.status}`);
+      fail(3, `${run.name} benchmark failed: ${why}`);
+    }
+    combined[run.name] = results;
+  }
+  if (o.json) process.stdout.write(`${JSON.stringify(combined)}\n`);
 }
 
 const [command, ...rest] = process.argv.slice(2);
 try {
   if (command === "generate") await generate(parseGenerate(rest));
-  else if (command === "bench") bench(rest);
+  else if (command === "bench") bench(parseBench(rest));
   else throw new UsageError(command ? `unknown command "${command}"` : "no command given");
 } catch (e) {
   if (e instanceof UsageError || e?.code?.startsWith?.("ERR_PARSE_ARGS")) fail(2, `${e.message}\n${USAGE}`);

@@ -1,7 +1,8 @@
-// The `skiff` command line: golden ids as JSON, and exit codes 2 (bad arguments) and 3 (model errors).
+// The `skiff` command line: golden ids as JSON, exit codes 2 (bad arguments) and 3 (model errors), and a quick
+// `skiff bench` run that writes its JSON, table and chart.
 import { expect, test } from "@playwright/test";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import golden from "../src/reference/fixtures/stories260k-golden.json" with { type: "json" };
@@ -48,6 +49,49 @@ test("bad flags exit 2 with the usage", () => {
     ["generate"],
     ["frobnicate"],
     ["generate", MODEL, "--prompt", "a", "--prompt-ids", "1"],
+  ]) {
+    const r = skiff(...args);
+    expect(r.code, args.join(" ")).toBe(2);
+    expect(r.stderr).toMatch(/^skiff: /);
+  }
+});
+
+test("skiff bench --kernels --quick --json writes JSON, table and chart and prints the results", () => {
+  const out = mkdtempSync(join(tmpdir(), "skiff-bench-"));
+  const r = skiff("bench", "--kernels", "--quick", "--out", out, "--json");
+  expect(r.code, r.stderr).toBe(0);
+  const printed = JSON.parse(r.stdout);
+  expect(Object.keys(printed)).toEqual(["kernels"]);
+  const files = readdirSync(out).sort();
+  const stem = `kernels-${printed.kernels.date}`;
+  expect(files).toEqual([`${stem}.json`, `${stem}.md`, `${stem}.svg`]);
+  expect(JSON.parse(readFileSync(join(out, `${stem}.json`), "utf8"))).toEqual(printed.kernels);
+  // Real kernels ran: every case has a timed Skiff contender, and no peer (no --peers).
+  expect(printed.kernels.fatal).toBeUndefined();
+  expect(printed.kernels.cases.length).toBeGreaterThan(0);
+  for (const c of printed.kernels.cases) {
+    expect(
+      c.contenders.some(
+        (x: { family: string; wall?: { medianMs: number } }) => x.family === "skiff" && x.wall!.medianMs > 0,
+      ),
+    ).toBe(true);
+    expect(c.contenders.every((x: { family: string }) => x.family === "skiff")).toBe(true);
+  }
+  expect(readFileSync(join(out, `${stem}.md`), "utf8")).toMatch(/^# Skiff kernel benchmark/);
+  const svg = readFileSync(join(out, `${stem}.svg`), "utf8");
+  expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  // Background, one Skiff bar per case, two legend swatches.
+  expect((svg.match(/<rect /g) ?? []).length).toBe(3 + printed.kernels.cases.length);
+});
+
+test("skiff bench: a missing model exits 3, a bad flag exits 2", () => {
+  const missing = skiff("bench", "--model", "missing.gguf");
+  expect(missing.code).toBe(3);
+  expect(missing.stderr).toMatch(/^skiff: cannot read model file .*missing\.gguf\n$/);
+  for (const args of [
+    ["bench", "--bogus"],
+    ["bench", "stray"],
+    ["bench", "--out"],
   ]) {
     const r = skiff(...args);
     expect(r.code, args.join(" ")).toBe(2);

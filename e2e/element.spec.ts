@@ -204,4 +204,70 @@ test.describe("the built library", () => {
     expect(fromSource.count).toBe(0);
     expect(page.workers()).toHaveLength(1);
   });
+
+  test("examples/embed.html fires progress, then tokens in index order, then exactly one done, last", async ({
+    page,
+  }) => {
+    // Types, indices and timestamps as they reach the window, recorded in the page in arrival order.
+    await page.addInitScript(() => {
+      const w = window as unknown as { timeline: { type: string; t: number; index?: number; id?: number }[] };
+      w.timeline = [];
+      for (const type of ["skiff-progress", "skiff-token", "skiff-done", "skiff-error"]) {
+        window.addEventListener(type, (e) => {
+          const d = (e as CustomEvent<{ index?: number; id?: number }>).detail;
+          w.timeline.push({ type, t: performance.now(), index: d?.index, id: d?.id });
+        });
+      }
+    });
+    await page.goto("/examples/embed.html");
+    await expectReady(page);
+    await page.locator("skiff-chat [part=input]").fill("Once upon a time");
+    await page.locator("skiff-chat [part=input]").press("Enter");
+    const timeline = () =>
+      page.evaluate(
+        () => (window as unknown as { timeline: { type: string; t: number; index?: number; id?: number }[] }).timeline,
+      );
+    await expect
+      .poll(async () => (await timeline()).filter((e) => e.type === "skiff-done").length, { timeout: 60_000 })
+      .toBe(1);
+    const events = await timeline();
+    const types = events.map((e) => e.type);
+    expect(types).not.toContain("skiff-error");
+    // skiff-progress+ skiff-token+ skiff-done, nothing after the done.
+    expect(types.join(" ")).toMatch(/^(skiff-progress )+(skiff-token )+skiff-done$/);
+    const tokens = events.filter((e) => e.type === "skiff-token");
+    expect(tokens.map((e) => e.index)).toEqual(tokens.map((_, i) => i));
+    const times = events.map((e) => e.t);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+});
+
+test("abort() from a skiff-token listener stops within one token of the round trip", async ({ page }) => {
+  await openTestPage(page, `<skiff-chat id="chat" model="${MODEL}" max-tokens="200" temperature="0"></skiff-chat>`);
+  await expectReady(page);
+  for (const k of [0, 3, 10]) {
+    const run = await page.evaluate(async (k) => {
+      const chat = document.querySelector<SkiffChatElement>("#chat")!;
+      const seen: number[] = [];
+      const onToken = (e: CustomEvent<{ id: number; index: number }>) => {
+        if (e.detail.id < 0) return; // the decoder's final flush, not a generated token
+        seen.push(e.detail.index);
+        if (e.detail.index === k) chat.abort();
+      };
+      chat.addEventListener("skiff-token", onToken);
+      try {
+        const result = await chat.generate("Once upon a time");
+        return { stopReason: result.stopReason, ids: result.tokenIds.length, seen };
+      } finally {
+        chat.removeEventListener("skiff-token", onToken);
+      }
+    }, k);
+    // Tokens 0..k are out when abort() is called; the worker learns of it one message round trip later and
+    // decode is pipelined one step ahead, so step k+1 may already be read back and emitted: k + 2 at most.
+    expect(run.stopReason, `k=${k}`).toBe("aborted");
+    expect(run.ids, `k=${k}`).toBeGreaterThanOrEqual(k + 1);
+    expect(run.ids, `k=${k}`).toBeLessThanOrEqual(k + 2);
+    expect(run.seen, `k=${k}`).toEqual(run.seen.map((_, i) => i));
+    expect(run.seen.length, `k=${k}`).toBe(run.ids);
+  }
 });
