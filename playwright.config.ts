@@ -10,7 +10,8 @@ export default defineConfig({
   testMatch: "*.spec.ts",
   timeout: 120_000,
   workers: 1,
-  reporter: [["list"]],
+  // The HTML report keeps attachments (the demo screenshot) beside the results.
+  reporter: [["list"], ["html", { open: "never" }]],
   use: {
     baseURL: `http://localhost:${port}`,
     launchOptions: { executablePath: findChrome(), args: chromeArgs },

@@ -76,16 +76,46 @@ function parseGenerate(args) {
   };
 }
 
+/** Newest modification time of any file under `dir`. */
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** The library build (dist/skiff.js), rebuilt when the sources are newer: the CLI runs what a page would embed. */
+function ensureLibraryBuild() {
+  const lib = join(root, "dist", "skiff.js");
+  const sources = Math.max(newestMtime(join(root, "src")), newestMtime(join(root, "shaders")));
+  if (existsSync(lib) && statSync(lib).mtimeMs >= sources) return;
+  const r = spawnSync(
+    process.execPath,
+    [join(root, "node_modules", "vite", "bin", "vite.js"), "build", "-c", "vite.lib.config.ts", "--logLevel", "error"],
+    {
+      cwd: root,
+      stdio: ["ignore", "ignore", "pipe"],
+      encoding: "utf8",
+    },
+  );
+  if (r.status !== 0) fail(3, `building dist/skiff.js failed: ${(r.stderr || "").trim().split("\n")[0]}`);
+}
+
 async function generate(o) {
   if (!existsSync(o.file) || !statSync(o.file).isFile()) fail(3, `cannot read model file ${o.file}`);
+  ensureLibraryBuild();
   const executablePath = findChrome();
   if (!executablePath) fail(3, "no Chromium found: install Debian's `chromium` package or set CHROME_PATH");
   const { server, url } = await startBenchServer({ entries: ["e2e/pages/blank.html"], include: ["idb-keyval"] });
   const browser = await chromium.launch({ executablePath, args: chromeArgs, headless: true });
   try {
-    const page = await browser.newPage();
-    // The model is served from disk at a private path, so the page imports it like any URL.
-    await page.route("**/__skiff_cli/model.gguf", (route) =>
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // The model is served from disk at a private path, so the worker imports it like any URL (routed on the
+    // context, which also sees the worker's requests).
+    await context.route("**/__skiff_cli/model.gguf", (route) =>
       route.fulfill({ status: 200, contentType: "application/octet-stream", body: readFileSync(o.file) }),
     );
     await page.exposeFunction("__skiffToken", (text) => {
@@ -95,11 +125,15 @@ async function generate(o) {
     const outcome = await page.evaluate(
       async ({ prompt, settings, context }) => {
         try {
-          const { Engine } = await import("/src/engine/engine.ts");
-          const engine = new Engine({ storePrefix: "skiff-cli" });
-          const model = await engine.importModel("/__skiff_cli/model.gguf", { name: "model.gguf" });
-          await engine.load(model.id, context ? { contextLength: context } : {});
-          const r = await engine.generate(prompt, settings, (t) => window.__skiffToken(t.text));
+          // The built library and its worker client: the same engine a page embeds.
+          const { createEngine } = await import("/dist/skiff.js");
+          const skiff = createEngine();
+          const model = await skiff.importModel("/__skiff_cli/model.gguf", { name: "model.gguf" });
+          await skiff.load(model.id, context ? { contextLength: context } : {});
+          const generation = skiff.generate(prompt, settings);
+          for await (const t of generation) await window.__skiffToken(t.text);
+          const r = await generation;
+          await skiff.dispose();
           return { ok: true, ids: r.tokenIds, text: r.text, stopReason: r.stopReason, stats: r.stats };
         } catch (e) {
           return { ok: false, code: e?.code ?? "error", message: e?.message ?? String(e) };

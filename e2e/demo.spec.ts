@@ -42,9 +42,22 @@ test("import a GGUF by file picker with progress, use it, delete it; an unsuppor
   await page.goto("/");
   await expect(page.locator("#status")).toHaveText(/is ready/, { timeout: 60_000 });
   const before = await page.locator("#models li").count();
+  // Record every progress line the page shows: the import is fast here, the bar may only flash.
+  await page.evaluate(() => {
+    const w = window as unknown as { progressLines: string[] };
+    w.progressLines = [];
+    const text = document.querySelector("#progress-text")!;
+    new MutationObserver(() => w.progressLines.push(text.textContent ?? "")).observe(text, {
+      childList: true,
+      characterData: true,
+      subtree: true,
+    });
+  });
   await page.setInputFiles("#file", "../shared/models/stories260K-q4_0.gguf");
   await expect(page.locator("#status")).toHaveText(/stories260K-q4_0\.gguf is ready/, { timeout: 60_000 });
   await expect(page.locator("#models li")).toHaveCount(before + 1);
+  const lines = await page.evaluate(() => (window as unknown as { progressLines: string[] }).progressLines);
+  expect(lines.some((l) => /^Storing .+ of .+ · .+\/s · .+ left$/.test(l))).toBe(true);
   await page.fill("#max-tokens", "16");
   await page.click("#generate");
   await expect(page.locator("#stats")).toContainText("GPU memory", { timeout: 60_000 });
