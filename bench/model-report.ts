@@ -1,39 +1,19 @@
 // The readable side of a model benchmark run: results JSON -> markdown (bench/results/model-<date>.md, printed too).
 // Runs in Node through Vite's SSR loader (bench/run-model.mjs), so it imports nothing browser-only.
 import type { ContenderResult, ModelBenchResults, ModelCaseResult, SkiffResult, WllamaResult } from "./model-types.ts";
-
-const dash = "–";
-
-function fixed(v: number | undefined, digits: number): string {
-  return v === undefined || !Number.isFinite(v) ? dash : v.toFixed(digits);
-}
-
-/** Three significant digits, so 0.42 tok/s does not print as 0. */
-function num(v: number | undefined): string {
-  if (v === undefined || !Number.isFinite(v)) return dash;
-  if (v >= 100) return v.toFixed(0);
-  return v === 0 ? "0" : v.toPrecision(3);
-}
+import { dash, escape, fixed, num, percent, row } from "./table-format.ts";
 
 function mib(bytes: number | undefined): string {
   return bytes === undefined ? dash : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-}
-
-function percent(v: number): string {
-  return `${(v * 100).toFixed(v >= 0.1 ? 0 : 1)}%`;
 }
 
 function ratio(a: number | undefined, b: number | undefined): string {
   return a === undefined || b === undefined || !(b > 0) || !Number.isFinite(a / b) ? dash : `${(a / b).toFixed(2)}x`;
 }
 
-function row(cells: string[]): string {
-  return `| ${cells.join(" | ")} |`;
-}
-
 /** One line, at most ~300 characters, pipes escaped: error text for a table cell. */
 function cell(text: string): string {
-  const short = text.replace(/\|/g, "\\|").replace(/\s+/g, " ");
+  const short = escape(text);
   return short.length > 300 ? `${short.slice(0, 300)}…` : short;
 }
 

@@ -1,25 +1,7 @@
 // The readable side of a benchmark run: results JSON -> markdown (bench/results/kernels-<date>.md, printed too).
 // Runs in Node through Vite's SSR loader (bench/run-kernels.mjs), so it imports nothing browser-only.
 import type { BenchResults, ContenderResult, RatioResult } from "./types.ts";
-
-const dash = "–";
-
-function fixed(v: number | undefined, digits: number): string {
-  return v === undefined || !Number.isFinite(v) ? dash : v.toFixed(digits);
-}
-
-/** Three significant digits at most, so 0.004 GB/s does not print as 0.00. */
-function num(v: number | undefined): string {
-  if (v === undefined || !Number.isFinite(v)) return dash;
-  if (v >= 100) return v.toFixed(0);
-  if (v >= 0.01) return v.toPrecision(3);
-  return v === 0 ? "0" : v.toExponential(1);
-}
-
-function percent(v: number | undefined): string {
-  if (v === undefined || !Number.isFinite(v)) return dash;
-  return v >= 0.1 ? `${(v * 100).toFixed(0)}%` : `${(v * 100).toPrecision(2)}%`;
-}
+import { dash, escape, fixed, num, percent, row } from "./table-format.ts";
 
 /** Error text for a table cell: one line, build-machine paths cut, at most ~200 characters. */
 function errorCell(text: string): string {
@@ -40,16 +22,8 @@ function gpuCell(r: ContenderResult): string {
   return r.gpu.source === "timestamp" ? fixed(r.gpu.medianMs, 2) : `${fixed(r.gpu.medianMs, 2)} (wall)`;
 }
 
-function escape(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/\s+/g, " ");
-}
-
 function contenderName(r: ContenderResult): string {
   return r.isDefault ? `**${r.name}** (default)` : r.name;
-}
-
-function row(cells: string[]): string {
-  return `| ${cells.join(" | ")} |`;
 }
 
 function ratioRow(r: RatioResult): string {
