@@ -16,9 +16,8 @@ import {
   checkPositions,
   pickVariant,
   requireCache,
+  type AttentionBaseArgs,
   type AttentionVariant,
-  type KvCacheLayer,
-  type KvCacheShape,
 } from "./kv-cache.ts";
 
 export const attentionDecodeSplitKernel = defineKernel("attention-decode-split", rowwiseSource, [
@@ -56,19 +55,10 @@ const MERGE_WG = 64;
 const MAX_SPLITS = 64;
 const F32 = 4;
 
-export interface AttentionDecodeArgs {
-  /** (nHeads * headSize): the new token's queries. */
-  q: GPUBuffer | Binding;
-  cache: KvCacheLayer;
-  shape: KvCacheShape;
-  /** (nHeads * headSize). */
-  out: GPUBuffer | Binding;
-  nHeads: number;
+/** One token: q and out are (nHeads * headSize). */
+export interface AttentionDecodeArgs extends AttentionBaseArgs {
   /** The query's position; it attends to cache positions 0..pos. `update({ pos })` moves it. */
   pos: number;
-  /** Defaults to 1 / sqrt(headSize). */
-  scale?: number;
-  variant?: AttentionVariant;
   /** Cooperative only: reduce with subgroup operations. Defaults to ctx.features.subgroups. */
   subgroups?: boolean;
   /** Overrides the split count rule (`decodeSplits`). */

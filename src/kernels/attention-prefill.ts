@@ -4,7 +4,7 @@ import rowwiseSource from "../../shaders/attention-prefill-rowwise.wgsl?raw";
 import cooperativeSource from "../../shaders/attention-prefill-cooperative.wgsl?raw";
 import type { GpuContext } from "../gpu/device.ts";
 import { SkiffError } from "../errors.ts";
-import { ceilDiv, defineKernel, prepareKernel, type Binding, type PreparedKernel } from "./dispatch.ts";
+import { ceilDiv, defineKernel, prepareKernel, type PreparedKernel } from "./dispatch.ts";
 import { linearGrid, requireBytes } from "./grid.ts";
 import {
   checkedUpdates,
@@ -13,9 +13,7 @@ import {
   checkPositions,
   pickVariant,
   requireCache,
-  type AttentionVariant,
-  type KvCacheLayer,
-  type KvCacheShape,
+  type AttentionBaseArgs,
 } from "./kv-cache.ts";
 
 export const attentionPrefillKernel = defineKernel("attention-prefill", rowwiseSource, [
@@ -44,20 +42,10 @@ const F32 = 4;
  *  cooperative style is never its fast path, so CPU adapters get small tiles. */
 const CPU_TILE_BYTES = 8192;
 
-export interface AttentionPrefillArgs {
-  /** (nTokens, nHeads * headSize): queries of tokens at positions startPos..startPos+nTokens-1. */
-  q: GPUBuffer | Binding;
-  /** Must already hold the keys and values of positions 0..startPos+nTokens-1. */
-  cache: KvCacheLayer;
-  shape: KvCacheShape;
-  /** (nTokens, nHeads * headSize). */
-  out: GPUBuffer | Binding;
-  nHeads: number;
+/** q and out are (nTokens, nHeads * headSize), tokens at positions startPos..startPos+nTokens-1. */
+export interface AttentionPrefillArgs extends AttentionBaseArgs {
   nTokens: number;
   startPos: number;
-  /** Defaults to 1 / sqrt(headSize). */
-  scale?: number;
-  variant?: AttentionVariant;
 }
 
 /** Tile shape of the cooperative kernel for a head size, fitted to the device's workgroup memory. */

@@ -38,6 +38,19 @@ export interface KvCache {
   destroy(): void;
 }
 
+/** What both attention launchers take: queries and output of (tokens, nHeads * headSize), one layer's cache. */
+export interface AttentionBaseArgs {
+  q: GPUBuffer | Binding;
+  /** Must already hold the keys and values of every position the queries attend to. */
+  cache: KvCacheLayer;
+  shape: KvCacheShape;
+  out: GPUBuffer | Binding;
+  nHeads: number;
+  /** Defaults to 1 / sqrt(headSize). */
+  scale?: number;
+  variant?: AttentionVariant;
+}
+
 /** Attention kernels come in two styles (design.md "Measuring"); CPU adapters want the barrier-free one. */
 export type AttentionVariant = "rowwise" | "cooperative";
 
