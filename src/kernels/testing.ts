@@ -76,15 +76,15 @@ export async function readGuardedF32(ctx: GpuContext, out: GuardedOutput): Promi
 }
 
 export interface Comparison {
-  /** max |got - want| / max(max |want|, tiny): error relative to the output's scale. */
+  /** max |got - want| / max(max |want|, scale, tiny): error relative to the output's scale. */
   normalisedError: number;
   worstIndex: number;
 }
 
 /** Throws on NaN/Inf in the result; returns the normalised error against the reference. */
-export function compare(got: ArrayLike<number>, want: ArrayLike<number>): Comparison {
+export function compare(got: ArrayLike<number>, want: ArrayLike<number>, minScale = 0): Comparison {
   if (got.length !== want.length) throw new Error(`length ${got.length} != reference length ${want.length}`);
-  let scale = 1e-30;
+  let scale = Math.max(1e-30, minScale);
   for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
   let worst = 0;
   let worstIndex = -1;
@@ -99,15 +99,20 @@ export function compare(got: ArrayLike<number>, want: ArrayLike<number>): Compar
   return { normalisedError: worst / scale, worstIndex };
 }
 
-/** Asserts the comparison is within tolerance, naming the case, the seed and the worst element. */
+/**
+ * Asserts the comparison is within tolerance, naming the case, the seed and the worst element. `minScale` is the
+ * size of the terms a sum cancelled (sum |a * b| for a dot product): rounding error follows the terms, not the
+ * result, so a short sum that happens to cancel would otherwise fail on correct code.
+ */
 export function expectClose(
   name: string,
   seed: number,
   got: ArrayLike<number>,
   want: ArrayLike<number>,
   tolerance: number,
+  minScale = 0,
 ): void {
-  const c = compare(got, want);
+  const c = compare(got, want, minScale);
   if (!(c.normalisedError <= tolerance)) {
     const i = c.worstIndex;
     throw new Error(

@@ -20,6 +20,25 @@ export function matmul(
   return out;
 }
 
+/** max over outputs of sum_k |x[i, k] * W[r, k]|: the size of the terms each matmul output sums. */
+export function matmulTermScale(
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  m: number,
+  rows: number,
+  cols: number,
+): number {
+  let scale = 0;
+  for (let i = 0; i < m; i++) {
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let k = 0; k < cols; k++) sum += Math.abs(x[i * cols + k] * w[r * cols + k]);
+      scale = Math.max(scale, sum);
+    }
+  }
+  return scale;
+}
+
 /** out (count, cols) = table rows tokens[i]; an id outside the table (rows) gives a row of zeros. */
 export function embedding(
   out: Float64Array,
