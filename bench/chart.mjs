@@ -84,7 +84,8 @@ export function modelChart(results) {
   return barChart({ title: `Models, ${results.date}: decode tokens/s, higher is better`, unit: "tok/s", rows });
 }
 
-/** The chart for a results file by its name ("kernels" or "model"). */
+/** The chart for a results file by its name ("kernels" or "model"); the tuning report ("tune") is a table only. */
 export function chartFor(name, results) {
+  if (name === "tune") return undefined;
   return name === "kernels" ? kernelChart(results) : modelChart(results);
 }

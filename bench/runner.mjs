@@ -93,8 +93,9 @@ export async function writeBenchResults(server, { name, reportModule, results, l
   const stem = join(dir, `${name}-${results.date}`);
   writeFileSync(`${stem}.json`, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(`${stem}.md`, markdown);
-  writeFileSync(`${stem}.svg`, chartFor(name, results));
+  const chart = chartFor(name, results);
+  if (chart) writeFileSync(`${stem}.svg`, chart);
   console.log(`\n${markdown}`);
-  log(`wrote ${stem}.json, .md and .svg`);
+  log(`wrote ${stem}.json, .md${chart ? " and .svg" : ""}`);
   return `${stem}.json`;
 }

@@ -4,7 +4,8 @@ import type { GpuContext } from "../src/gpu/device.ts";
 import { uploadBuffer } from "../src/gpu/readback.ts";
 import { attentionDecode } from "../src/kernels/attention-decode.ts";
 import { attentionPrefill } from "../src/kernels/attention-prefill.ts";
-import { createKvCache, pickVariant, type AttentionVariant, type KvCacheShape } from "../src/kernels/kv-cache.ts";
+import { createKvCache, type AttentionVariant, type KvCacheShape } from "../src/kernels/kv-cache.ts";
+import { defaultStyle } from "../src/kernels/tuning.ts";
 import { randomF32 } from "../src/kernels/testing.ts";
 import { attention } from "../src/reference/attention.ts";
 import { SKIFF_TIMED, timeSkiff } from "./skiff-timing.ts";
@@ -31,7 +32,7 @@ function styles(ctx: GpuContext, op: AttentionCase["op"]): Style[] {
 }
 
 function isDefaultStyle(ctx: GpuContext, s: Style): boolean {
-  if (s.variant !== pickVariant(ctx, undefined)) return false;
+  if (s.variant !== defaultStyle(ctx)) return false;
   return s.subgroups === undefined || s.variant === "rowwise" || s.subgroups === ctx.features.subgroups;
 }
 

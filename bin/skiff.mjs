@@ -13,7 +13,7 @@ import { chromeArgs, findChrome } from "../scripts/chrome-path.mjs";
 const USAGE = `usage:
   skiff generate <model.gguf> [--prompt TEXT | --prompt-ids 1,2,3] [--max-tokens N] [--temperature T]
                  [--top-k K] [--top-p P] [--seed S] [--repetition-penalty R] [--context N] [--json]
-  skiff bench [--kernels] [--model FILE ...] [--peers] [--json] [--out DIR] [--quick]`;
+  skiff bench [--kernels] [--model FILE ...] [--tune] [--peers] [--json] [--out DIR] [--quick]`;
 
 class UsageError extends Error {}
 
@@ -159,6 +159,7 @@ function parseBench(args) {
     options: {
       kernels: { type: "boolean" },
       model: { type: "string", multiple: true },
+      tune: { type: "boolean" },
       peers: { type: "boolean" },
       json: { type: "boolean" },
       out: { type: "string" },
@@ -168,10 +169,11 @@ function parseBench(args) {
   // `--model a.gguf b.gguf` reads like `--model a.gguf --model b.gguf`.
   if (positionals.length > 0 && !values.model) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const files = [...(values.model ?? []), ...positionals].map((f) => resolve(f));
-  const all = !values.kernels && files.length === 0;
+  const all = !values.kernels && !values.tune && files.length === 0;
   return {
     kernels: values.kernels || all,
     model: files.length > 0 || all,
+    tune: values.tune ?? false,
     files,
     peers: values.peers ?? false,
     json: values.json ?? false,
@@ -209,6 +211,8 @@ function bench(o) {
     if (o.quick && o.files.length === 0) m.BENCH_CASES = "q4_0-kv12";
     runs.push({ name: "model", script: "bench/run-model.mjs", env: m });
   }
+  // Per op and shape of the 110M-parameter model: every candidate's time and the choice.
+  if (o.tune) runs.push({ name: "tune", script: "bench/run-tune.mjs", env: {} });
   const combined = {};
   for (const run of runs) {
     const since = Date.now();

@@ -8,6 +8,7 @@ export type SkiffErrorCode =
   | "bad-argument"
   | "unsupported-type"
   | "unsupported-architecture"
+  | "unsupported-tokenizer"
   | "bad-gguf"
   | "too-big-for-device"
   | "quota-exceeded"

@@ -9,10 +9,14 @@ export type {
   GenerateResult,
   GenerationStats,
   LoadedModelInfo,
+  LoadOptions,
+  LoadProgress,
   ModelInfo,
   StopReason,
   TokenEvent,
+  TuningSummary,
 } from "./engine/engine.ts";
+export type { KernelChoice, KernelStyle, TuneRecord } from "./kernels/tuning.ts";
 export { DEFAULT_SETTINGS, type GenerateSettings } from "./engine/settings.ts";
 export type { ImportProgress } from "./storage/import-gguf.ts";
 export type { StorageUsage } from "./storage/model-store.ts";

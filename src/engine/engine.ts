@@ -14,6 +14,9 @@ import { isGreedy, resolveSettings, type GenerateSettings } from "./settings.ts"
 import { samplerParams } from "../kernels/sample.ts";
 import { StopMatcher } from "./stop-matcher.ts";
 import type { LlamaConfig } from "../models/llama-config.ts";
+import { TuningStore } from "../storage/tuning-store.ts";
+import { choiceName, KERNEL_STYLES, type KernelChoice, type KernelStyle, type TuneRecord } from "../kernels/tuning.ts";
+import { SKIFF_VERSION } from "../version.ts";
 
 export interface EngineOptions {
   /** IndexedDB database prefix (tests use their own). */
@@ -31,9 +34,46 @@ export interface ModelInfo {
   config: LlamaConfig;
 }
 
+export interface LoadOptions {
+  /** KV cache positions; defaults to the model's context length, at most 4096. */
+  contextLength?: number;
+  /** Bytes the model may take on the GPU. */
+  memoryBudget?: number;
+  /** "auto" (default): reuse this device's stored kernel choices and time the ops that have none; "skip": no
+   *  timing, stored choices or the adapter's default; "retune": time every op again. */
+  tuning?: "auto" | "skip" | "retune";
+  /** Runs every tunable op in this style, whatever was stored or measured. */
+  kernelVariant?: KernelStyle;
+  /** "likely" (default): time only the styles that can win on this adapter (the barrier-free one on a CPU
+   *  implementation such as SwiftShader, every style on a GPU); "all": time every candidate. */
+  tuningCandidates?: "likely" | "all";
+  /** Bounds on measuring: wall-clock budget (ops met after it get the default) and timed runs per candidate. */
+  tuningBudgetMs?: number;
+  tuningRuns?: number;
+}
+
+export interface LoadProgress {
+  phase: "tune";
+  /** The op and shape just measured, its candidates' times and the choice. */
+  record: TuneRecord;
+  /** Ops measured so far in this load. */
+  done: number;
+}
+
+export interface TuningSummary {
+  /** Ops timed during this load (0 when every choice came from the store). */
+  measured: number;
+  /** Wall time the timing took. */
+  ms: number;
+  /** Choice per op and shape that this model's steps use, e.g. { "gemv:q4_0:768x768": "rowwise/64" }. */
+  choices: Record<string, string>;
+  records: TuneRecord[];
+}
+
 export interface LoadedModelInfo extends ModelInfo {
   contextLength: number;
   gpuBytes: number;
+  tuning: TuningSummary;
 }
 
 export type StopReason = "eos" | "max-tokens" | "stop-string" | "context-full" | "aborted";
@@ -64,9 +104,14 @@ export interface GenerateResult {
   stats: GenerationStats;
 }
 
+/** Enough on SwiftShader for a 110M-parameter model's ops; a GPU needs a fraction of it. */
+const DEFAULT_TUNING_BUDGET_MS = 4000;
+const DEFAULT_TUNING_RUNS = 3;
+
 export class Engine {
   private ctx?: Promise<GpuContext>;
   private readonly store: ModelStore;
+  private readonly tuningStore: TuningStore;
   private readonly prefillChunk: number;
   private model?: {
     gpu: GpuModel;
@@ -80,6 +125,7 @@ export class Engine {
 
   constructor(private readonly options: EngineOptions = {}) {
     this.store = new ModelStore(options.storePrefix);
+    this.tuningStore = new TuningStore(options.storePrefix);
     this.prefillChunk = options.prefillChunk ?? 32;
   }
 
@@ -135,8 +181,12 @@ export class Engine {
     return this.store.usage();
   }
 
-  /** Puts a stored model on the GPU, replacing the one loaded before. */
-  async load(id: string, options: { contextLength?: number; memoryBudget?: number } = {}): Promise<LoadedModelInfo> {
+  /**
+   * Puts a stored model on the GPU, replacing the one loaded before, and makes its decode and prefill steps. On a
+   * device with no stored kernel choices for the model's shapes, making them times each op's variants (bounded,
+   * reported through `onProgress`) and stores the winners for later loads.
+   */
+  async load(id: string, options: LoadOptions = {}, onProgress?: (p: LoadProgress) => void): Promise<LoadedModelInfo> {
     const manifest = (await this.store.manifest(id)) as LlamaManifest | undefined;
     if (!manifest) throw new SkiffError("bad-argument", `No stored model ${id}: import it first`);
     const ctx = await this.gpu();
@@ -156,15 +206,60 @@ export class Engine {
         }),
       );
       this.model = { gpu, tokenizer: new SpmTokenizer(manifest.tokenizer), steps: new Map(), readbacks };
-      // The greedy decode step is made now, so the first token does not pay for it.
-      await this.step("decode", 1, "argmax");
-      return { ...info(manifest), contextLength: gpu.capacity, gpuBytes: gpu.gpuBytes };
+      const tuning = await this.prepareTunedSteps(ctx, options, onProgress);
+      return { ...info(manifest), contextLength: gpu.capacity, gpuBytes: gpu.gpuBytes, tuning };
     } catch (e) {
       this.unload();
       throw e;
     } finally {
       this.end(signal);
     }
+  }
+
+  /**
+   * Makes the greedy decode step and a full prefill chunk's step now, so the first token does not pay for them;
+   * making them is also when kernel variants are picked (src/kernels/tuning.ts), on the model's real shapes and
+   * buffers, before anything of the user's is in them.
+   */
+  private async prepareTunedSteps(
+    ctx: GpuContext,
+    options: LoadOptions,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<TuningSummary> {
+    const tuner = ctx.tuner;
+    const mode = options.tuning ?? "auto";
+    const adapter = ctx.adapterInfo;
+    tuner.choices.clear();
+    if (mode !== "retune") {
+      for (const [key, choice] of Object.entries(await this.tuningStore.load(adapter, SKIFF_VERSION))) {
+        tuner.choices.set(key, choice);
+      }
+    }
+    tuner.force = options.kernelVariant;
+    tuner.measuring = mode !== "skip";
+    tuner.spentMs = 0;
+    tuner.budgetMs = options.tuningBudgetMs ?? DEFAULT_TUNING_BUDGET_MS;
+    tuner.runs = options.tuningRuns ?? DEFAULT_TUNING_RUNS;
+    tuner.styles = options.tuningCandidates !== "all" && ctx.isCpuAdapter ? ["rowwise"] : KERNEL_STYLES;
+    tuner.losers.clear();
+    tuner.unmeasured.clear();
+    const first = tuner.records.length;
+    tuner.used.clear();
+    tuner.onRecord = (record) => onProgress?.({ phase: "tune", record, done: tuner.records.length - first });
+    try {
+      await this.step("decode", 1, "argmax");
+      const chunk = Math.min(this.prefillChunk, this.loaded().gpu.capacity - 1);
+      if (chunk >= 1) await this.step("prefill", chunk);
+    } finally {
+      tuner.measuring = false;
+      tuner.onRecord = undefined;
+    }
+    const records = tuner.records.slice(first);
+    const picked = [...records.map((r): [string, KernelChoice] => [r.key, r.chosen]), ...tuner.unmeasured];
+    if (picked.length > 0) await this.tuningStore.save(adapter, SKIFF_VERSION, Object.fromEntries(picked));
+    const choices: Record<string, string> = {};
+    for (const [key, choice] of tuner.used) choices[key] = choiceName(choice);
+    return { measured: records.length, ms: tuner.spentMs, choices, records };
   }
 
   unload(): void {

@@ -9,6 +9,7 @@ import type { ModelStore, StoredTensor } from "../storage/model-store.ts";
 import type { LlamaManifest } from "../storage/import-gguf.ts";
 import type { WeightType } from "../loaders/ggml-quants.ts";
 import { HISTORY, REPETITION_WINDOW, TOKENS, kvResource } from "../models/llama.ts";
+import { ropeFreqFactors } from "../models/rope-scaling.ts";
 import { mib } from "../storage/model-store.ts";
 
 export interface GpuModel {
@@ -25,7 +26,7 @@ export interface GpuModel {
 }
 
 export interface LoadOptions {
-  /** KV cache positions; defaults to the model's context length, at most 4096. */
+  /** KV cache positions; defaults to the model's context length (or sliding window), at most 4096. */
   contextLength?: number;
   /** Tokens per prefill chunk (the tokens buffer holds this many). */
   prefillChunk: number;
@@ -51,7 +52,7 @@ export async function loadGpuModel(
   o: LoadOptions,
 ): Promise<GpuModel> {
   const c = m.config;
-  const capacity = o.contextLength ?? Math.min(c.seqLen, 4096);
+  const capacity = o.contextLength ?? Math.min(c.seqLen, c.slidingWindow ?? Infinity, 4096);
   if (!(Number.isInteger(capacity) && capacity >= 1)) {
     throw new SkiffError("bad-argument", `Context length ${capacity} must be a whole number of at least 1`);
   }
@@ -59,6 +60,13 @@ export async function loadGpuModel(
     throw new SkiffError(
       "bad-argument",
       `Context length ${capacity} is more than ${m.name} was trained for (${c.seqLen})`,
+    );
+  }
+  // Within its window, sliding-window attention is plain causal attention; past it, it is not what runs here.
+  if (c.slidingWindow !== undefined && capacity > c.slidingWindow) {
+    throw new SkiffError(
+      "unsupported-architecture",
+      `Context length ${capacity} is more than ${m.name}'s sliding attention window (${c.slidingWindow}), which Skiff does not run yet; choose a context of at most ${c.slidingWindow}`,
     );
   }
   const need = planMemory(m, capacity);
@@ -83,6 +91,9 @@ export async function loadGpuModel(
       if (o.signal?.aborted) throw new SkiffError("aborted", "Loading was cancelled");
       resources.set(t.name, await uploadTensor(ctx, store, m.id, t, owned));
     }
+    // The rope kernels read one set of divisors: the stored ones, those the RoPE scaling metadata makes, or none.
+    const freqFactors = ropeFreqFactors(c, resources.get("ropeFreqs") as Float32Array | undefined);
+    if (freqFactors) resources.set("ropeFreqs", freqFactors);
     const kv = createKvCache(ctx, c.nLayers, { nKvHeads: c.nKvHeads, capacity, headSize: c.headSize });
     owned.push(kv);
     kv.layers.forEach((layer, l) => resources.set(kvResource(l), layer));

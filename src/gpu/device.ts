@@ -2,6 +2,7 @@
 import { SkiffError } from "../errors.ts";
 import { PipelineCache } from "./pipeline-cache.ts";
 import { BufferPool } from "./buffer-pool.ts";
+import { KernelTuner } from "../kernels/tuning.ts";
 
 export interface GpuFeatures {
   shaderF16: boolean;
@@ -21,6 +22,8 @@ export interface GpuContext {
   isCpuAdapter: boolean;
   pipelines: PipelineCache;
   pool: BufferPool;
+  /** Which variant each hot op runs (src/kernels/tuning.ts). */
+  tuner: KernelTuner;
   /** Fires "lost" with a SkiffError in `detail` when the device goes away, "gpu-error" with a message on
    *  any uncaptured validation or memory error. */
   events: EventTarget;
@@ -86,6 +89,7 @@ export async function createGpuContext(options: CreateGpuContextOptions = {}): P
     isCpuAdapter: isCpuImplementation(adapterInfo),
     pipelines: new PipelineCache(device),
     pool: new BufferPool(device),
+    tuner: new KernelTuner(),
     events: new EventTarget(),
     lost: false,
   };

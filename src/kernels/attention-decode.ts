@@ -9,12 +9,12 @@ import type { GpuContext } from "../gpu/device.ts";
 import { SkiffError } from "../errors.ts";
 import { ceilDiv, defineKernel, prepareKernel, type Binding, type PreparedKernel } from "./dispatch.ts";
 import { linearGrid, requireBytes } from "./grid.ts";
+import { ATTENTION_CANDIDATES, tunedKernel } from "./tuning.ts";
 import {
   checkedUpdates,
   checkHeads,
   checkKvShape,
   checkPositions,
-  pickVariant,
   requireCache,
   type AttentionBaseArgs,
   type AttentionVariant,
@@ -97,7 +97,24 @@ export async function attentionDecode(ctx: GpuContext, a: AttentionDecodeArgs): 
   checkKvShape(op, shape);
   checkHeads(op, nHeads, shape.nKvHeads);
   checkPositions(op, shape.capacity, 1, a.pos);
-  const variant = pickVariant(ctx, a.variant);
+  // Timed mid-context: at position 0 every variant has almost nothing to do.
+  const timedPos = Math.min(shape.capacity - 1, 512);
+  return tunedKernel(ctx, {
+    key: `attentionDecode:${nHeads}/${shape.nKvHeads}x${shape.headSize}:${shape.capacity}`,
+    candidates: ATTENTION_CANDIDATES,
+    requested: { variant: a.variant },
+    prepare: (choice) => prepareAttentionDecode(ctx, a, choice.variant),
+    timing: { before: (k) => k.update({ pos: timedPos }), after: (k) => k.update({ pos: a.pos }) },
+  });
+}
+
+async function prepareAttentionDecode(
+  ctx: GpuContext,
+  a: AttentionDecodeArgs,
+  variant: AttentionVariant,
+): Promise<AttentionDecodeKernel> {
+  const op = "attention-decode";
+  const { shape, nHeads } = a;
   const nSplits = a.nSplits ?? decodeSplits(shape.capacity, variant);
   if (!(Number.isInteger(nSplits) && nSplits >= 1 && nSplits <= shape.capacity)) {
     throw new SkiffError(

@@ -11,10 +11,11 @@ import {
   checkHeads,
   checkKvShape,
   checkPositions,
-  pickVariant,
   requireCache,
   type AttentionBaseArgs,
+  type AttentionVariant,
 } from "./kv-cache.ts";
+import { ATTENTION_CANDIDATES, tunedKernel } from "./tuning.ts";
 
 export const attentionPrefillKernel = defineKernel("attention-prefill", rowwiseSource, [
   ["n_tokens", "u32"],
@@ -76,7 +77,29 @@ export async function attentionPrefill(ctx: GpuContext, a: AttentionPrefillArgs)
   requireBytes(op, `q (${why})`, a.q, size);
   requireBytes(op, `out (${why})`, a.out, size);
   requireCache(op, a.cache, shape);
-  const variant = pickVariant(ctx, a.variant);
+  // Timed with some context behind the chunk, as most chunks after the first have.
+  const timedStart = Math.max(0, Math.min(shape.capacity - nTokens, 256));
+  return tunedKernel(ctx, {
+    key: `attentionPrefill:${nHeads}/${shape.nKvHeads}x${headSize}:${shape.capacity}`,
+    candidates: ATTENTION_CANDIDATES,
+    requested: { variant: a.variant },
+    prepare: (choice) => prepareAttentionPrefill(ctx, a, choice.variant),
+    timing: {
+      before: (k) => k.update({ start_pos: timedStart, n_tokens: nTokens }),
+      after: (k) => k.update({ start_pos: a.startPos, n_tokens: nTokens }),
+    },
+  });
+}
+
+async function prepareAttentionPrefill(
+  ctx: GpuContext,
+  a: AttentionPrefillArgs,
+  variant: AttentionVariant,
+): Promise<AttentionPrefillKernel> {
+  const op = "attention-prefill";
+  const { shape, nHeads, nTokens } = a;
+  const { headSize } = shape;
+  const why = `nTokens=${nTokens}, nHeads=${nHeads}, headSize=${headSize}`;
   const params = {
     n_tokens: nTokens,
     start_pos: a.startPos,

@@ -1,6 +1,7 @@
 // Launcher for the prefill GEMM (shaders/gemm*.wgsl): out[i, r] = sum_k x[i, k] * W[r, k] for m activation rows and
 // a weight of any runnable type, one dispatch per row chunk of the weight. Variants: "rowwise" (barrier-free
-// register tiles of 8 x 16) and "cooperative" (32 x 32 workgroup tiles staged in workgroup memory).
+// register tiles of 8 x 16, at two workgroup sizes) and "cooperative" (32 x 32 workgroup tiles staged in workgroup
+// memory); which one runs is settled by src/kernels/tuning.ts.
 import commonSource from "../../shaders/gemm.wgsl?raw";
 import dotSource from "../../shaders/gemm-dot.wgsl?raw";
 import rowwiseSource from "../../shaders/gemm-rowwise.wgsl?raw";
@@ -8,7 +9,8 @@ import coopSource from "../../shaders/gemm-coop.wgsl?raw";
 import type { GpuContext } from "../gpu/device.ts";
 import { SkiffError } from "../errors.ts";
 import { ceilDiv, combine, defineKernel, prepareKernel, type Binding, type PreparedKernel } from "./dispatch.ts";
-import { defaultMatmulVariant, MATMUL_VARIANTS, type MatmulVariant } from "./gemv.ts";
+import { MATMUL_VARIANTS, type MatmulVariant } from "./gemv.ts";
+import { tunedKernel, type KernelChoice } from "./tuning.ts";
 import { activationSource, chunkBindings, weightSource, type GpuWeight } from "./weights.ts";
 import { requireBytes } from "./grid.ts";
 
@@ -30,33 +32,48 @@ export interface GemmArgs {
   out: GPUBuffer | Binding;
   /** Activation rows (tokens), at least 1. */
   m: number;
+  /** Forces a variant (and workgroup size); by default tuning or the adapter decides. */
   variant?: MatmulVariant;
+  workgroupSize?: number;
 }
 
-/** Rowwise: a workgroup of 16 x 4 invocations, each 16 weight rows x 8 activation rows; cooperative: one 32 x 32
- *  tile per workgroup. */
-const ROWWISE_WG: [number, number] = [16, 4];
+/** Rowwise: a workgroup of (workgroupSize / 4) x 4 invocations, each 16 weight rows x 8 activation rows;
+ *  cooperative: one 32 x 32 tile per workgroup of 8 x 8. */
+const ROWWISE_WG_Y = 4;
 const ROWWISE_TILE: [rows: number, m: number] = [16, 8];
 const COOP_TILE = 32;
 
+export const GEMM_CANDIDATES: readonly KernelChoice[] = [
+  { variant: "rowwise", workgroupSize: 64 },
+  { variant: "cooperative", workgroupSize: 64 },
+  { variant: "rowwise", workgroupSize: 32 },
+];
+
 export function gemm(ctx: GpuContext, a: GemmArgs): Promise<GemmKernel> {
   const { weight, m } = a;
-  const variant = a.variant ?? defaultMatmulVariant(ctx);
   const shape = `gemm-${weight.type}(m=${m}, rows=${weight.rows}, cols=${weight.cols})`;
   if (!(Number.isInteger(m) && m >= 1)) {
     throw new SkiffError("bad-shape", `${shape}: m must be a positive integer`);
   }
-  if (!MATMUL_VARIANTS.includes(variant)) {
-    throw new SkiffError("bad-argument", `${shape}: unknown variant "${String(variant)}"`);
+  if (a.variant !== undefined && !MATMUL_VARIANTS.includes(a.variant)) {
+    throw new SkiffError("bad-argument", `${shape}: unknown variant "${String(a.variant)}"`);
   }
   weightSource(weight.type, weight.cols);
   requireBytes(shape, `x (m=${m} x cols=${weight.cols} f32)`, a.x, m * weight.cols * 4);
   requireBytes(shape, `out (m=${m} x rows=${weight.rows} f32)`, a.out, m * weight.rows * 4);
-  return prepareGemm(ctx, a, variant);
+  return tunedKernel(ctx, {
+    // Not keyed by m: prefill chunks share one choice whatever their length.
+    key: `gemm:${weight.type}:${weight.rows}x${weight.cols}`,
+    candidates: GEMM_CANDIDATES,
+    requested: { variant: a.variant, workgroupSize: a.workgroupSize },
+    prepare: (choice) => prepareGemm(ctx, a, choice),
+  });
 }
 
-async function prepareGemm(ctx: GpuContext, a: GemmArgs, variant: MatmulVariant): Promise<GemmKernel> {
+async function prepareGemm(ctx: GpuContext, a: GemmArgs, choice: KernelChoice): Promise<GemmKernel> {
   const { weight, m } = a;
+  const { variant } = choice;
+  const wgX = (choice.workgroupSize ?? 64) / ROWWISE_WG_Y;
   const w = weightSource(weight.type, weight.cols);
   const x = activationSource(weight.cols);
   const source = [w.source, x.source, dotSource, commonSource, variant === "rowwise" ? rowwiseSource : coopSource].join(
@@ -66,7 +83,7 @@ async function prepareGemm(ctx: GpuContext, a: GemmArgs, variant: MatmulVariant)
   for (const chunk of weight.chunks) {
     const workgroups: [number, number] =
       variant === "rowwise"
-        ? [ceilDiv(chunk.rows, ROWWISE_TILE[0] * ROWWISE_WG[0]), ceilDiv(m, ROWWISE_TILE[1] * ROWWISE_WG[1])]
+        ? [ceilDiv(chunk.rows, ROWWISE_TILE[0] * wgX), ceilDiv(m, ROWWISE_TILE[1] * ROWWISE_WG_Y)]
         : [ceilDiv(chunk.rows, COOP_TILE), ceilDiv(m, COOP_TILE)];
     parts.push(
       await prepareKernel({
@@ -77,7 +94,7 @@ async function prepareGemm(ctx: GpuContext, a: GemmArgs, variant: MatmulVariant)
         bindings: [a.x, a.out, ...chunkBindings(chunk)],
         params: { m, rows: chunk.rows, cols: weight.cols, row_offset: chunk.rowStart, out_stride: weight.rows },
         workgroups,
-        constants: variant === "rowwise" ? { WG_X: ROWWISE_WG[0], WG_Y: ROWWISE_WG[1] } : undefined,
+        constants: variant === "rowwise" ? { WG_X: wgX, WG_Y: ROWWISE_WG_Y } : undefined,
       }),
     );
   }

@@ -1,6 +1,7 @@
 // Launcher for the decode GEMV (shaders/gemv*.wgsl): out[r] = sum_k W[r, k] * x[k] for a weight of any runnable type,
 // one dispatch per row chunk of the weight. Variants: "rowwise" (barrier-free, 8 rows per invocation) and
-// "cooperative" (a workgroup per four rows, reduced with subgroups when the device has them, else in workgroup memory).
+// "cooperative" (a workgroup per four rows, reduced with subgroups when the device has them, else in workgroup memory),
+// each at two workgroup sizes; which one runs is settled by src/kernels/tuning.ts.
 // Rowwise q4_0 runs a pre-pass over x first (into a scratch buffer made here) and its own kernel
 // (gemv-rowwise-q4-0.wgsl, or with subgroups gemv-rowwise-q4-0-subgroup.wgsl, which shares x loads across lanes):
 // nibble decoding and per-lane gathers, not memory bandwidth, bound q4_0 on CPU adapters.
@@ -20,16 +21,26 @@ import { SkiffError } from "../errors.ts";
 import { ceilDiv, combine, defineKernel, prepareKernel, type Binding, type PreparedKernel } from "./dispatch.ts";
 import { activationSource, chunkBindings, weightSource, type GpuWeight } from "./weights.ts";
 import { foldWorkgroups, requireBytes } from "./grid.ts";
+import { defaultStyle, KERNEL_STYLES, tunedKernel, type KernelChoice, type KernelStyle } from "./tuning.ts";
 
 /** "rowwise": barrier-free, wins on CPU adapters; "cooperative": shared work per row, wins on real GPUs. */
-export type MatmulVariant = "rowwise" | "cooperative";
+export type MatmulVariant = KernelStyle;
 
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ["rowwise", "cooperative"];
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = KERNEL_STYLES;
 
 /** Rowwise on CPU implementations of WebGPU (SwiftShader, lavapipe), cooperative elsewhere. */
 export function defaultMatmulVariant(ctx: GpuContext): MatmulVariant {
-  return ctx.isCpuAdapter ? "rowwise" : "cooperative";
+  return defaultStyle(ctx);
 }
+
+/** What tuning may pick from: each style at its default workgroup size first, then another size. The cooperative
+ *  reduction needs a power of two; 256 threads is llama.cpp's choice for its matrix-vector kernel. */
+export const GEMV_CANDIDATES: readonly KernelChoice[] = [
+  { variant: "rowwise", workgroupSize: 64 },
+  { variant: "cooperative", workgroupSize: 64 },
+  { variant: "rowwise", workgroupSize: 128 },
+  { variant: "cooperative", workgroupSize: 256 },
+];
 
 export const gemvKernel = defineKernel("gemv", commonSource, [
   ["rows", "u32"],
@@ -49,30 +60,33 @@ export interface GemvArgs {
   x: GPUBuffer | Binding;
   /** rows f32 values. */
   out: GPUBuffer | Binding;
+  /** Forces a variant (and workgroup size); by default tuning or the adapter decides. */
   variant?: MatmulVariant;
+  workgroupSize?: number;
 }
 
-/** Invocations per workgroup and rows per workgroup: rowwise does 8 rows per invocation (16 for q4_0, whose
- *  pre-scaled x costs as many loads per block as its codes, so more rows sharing them pays), cooperative 4 per
- *  workgroup. */
-const ROWWISE_WG = 64;
-const ROWWISE_ROWS = 8 * ROWWISE_WG;
-const ROWWISE_Q4_ROWS = 16 * ROWWISE_WG;
-const COOP_WG = 64;
+/** Rows per invocation (rowwise: 8, or 16 for q4_0, whose pre-scaled x costs as many loads per block as its codes,
+ *  so more rows sharing them pays) and rows per workgroup (cooperative: 4). */
+const ROWWISE_ROWS_PER_INVOCATION = 8;
+const ROWWISE_Q4_ROWS_PER_INVOCATION = 16;
 const COOP_ROWS = 4;
 const PREPASS_WG = 64;
 
 export function gemv(ctx: GpuContext, a: GemvArgs): Promise<GemvKernel> {
   const { weight } = a;
-  const variant = a.variant ?? defaultMatmulVariant(ctx);
   const shape = `gemv-${weight.type}(rows=${weight.rows}, cols=${weight.cols})`;
-  if (!MATMUL_VARIANTS.includes(variant)) {
-    throw new SkiffError("bad-argument", `${shape}: unknown variant "${String(variant)}"`);
+  if (a.variant !== undefined && !MATMUL_VARIANTS.includes(a.variant)) {
+    throw new SkiffError("bad-argument", `${shape}: unknown variant "${String(a.variant)}"`);
   }
   weightSource(weight.type, weight.cols);
   requireBytes(shape, `x (cols=${weight.cols} f32)`, a.x, weight.cols * 4);
   requireBytes(shape, `out (rows=${weight.rows} f32)`, a.out, weight.rows * 4);
-  return prepareGemv(ctx, a, variant);
+  return tunedKernel(ctx, {
+    key: `gemv:${weight.type}:${weight.rows}x${weight.cols}`,
+    candidates: GEMV_CANDIDATES,
+    requested: { variant: a.variant, workgroupSize: a.workgroupSize },
+    prepare: (choice) => prepareGemv(ctx, a, choice),
+  });
 }
 
 /** The joined WGSL of one (type, variant, activation alignment) and its pipeline-cache name. */
@@ -115,13 +129,15 @@ async function prepareQ4Prepass(ctx: GpuContext, a: GemvArgs, xs: GPUBuffer): Pr
   });
 }
 
-async function prepareGemv(ctx: GpuContext, a: GemvArgs, variant: MatmulVariant): Promise<GemvKernel> {
+async function prepareGemv(ctx: GpuContext, a: GemvArgs, choice: KernelChoice): Promise<GemvKernel> {
   const { weight } = a;
+  const { variant } = choice;
+  const wg = choice.workgroupSize ?? 64;
   const { source, name } = gemvSource(ctx, weight, variant);
   const rowsPerGroup = usesQ4Prepass(weight, variant)
-    ? ROWWISE_Q4_ROWS
+    ? ROWWISE_Q4_ROWS_PER_INVOCATION * wg
     : variant === "rowwise"
-      ? ROWWISE_ROWS
+      ? ROWWISE_ROWS_PER_INVOCATION * wg
       : COOP_ROWS;
   const parts: GemvKernel[] = [];
   let x = a.x;
@@ -147,7 +163,7 @@ async function prepareGemv(ctx: GpuContext, a: GemvArgs, variant: MatmulVariant)
         bindings: [x, a.out, ...chunkBindings(chunk)],
         params: { rows: chunk.rows, cols: weight.cols, row_offset: chunk.rowStart, grid_x: gx },
         workgroups: [gx, gy],
-        constants: { WG: variant === "rowwise" ? ROWWISE_WG : COOP_WG },
+        constants: { WG: wg },
       }),
     );
   }

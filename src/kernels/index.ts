@@ -12,6 +12,7 @@ import { kvCacheWrite, type KvCacheLayer, type KvCacheShape } from "./kv-cache.t
 import { attentionDecode } from "./attention-decode.ts";
 import { attentionPrefill } from "./attention-prefill.ts";
 import { add, type AddArgs } from "./add.ts";
+import { biasAdd, type BiasAddArgs } from "./bias-add.ts";
 import { swiglu, type SwigluArgs } from "./swiglu.ts";
 import { argmax, type ArgmaxArgs } from "./argmax.ts";
 import { sample, type SampleArgs, type Sampler } from "./sample.ts";
@@ -27,6 +28,7 @@ export type OpName =
   | "attentionDecode"
   | "attentionPrefill"
   | "add"
+  | "biasAdd"
   | "swiglu"
   | "argmax"
   | "repetitionPenalty"
@@ -80,6 +82,7 @@ export const opTable: Record<OpName, Launcher> = {
     }),
   ),
   add: widen((ctx, a: AddArgs) => add(ctx, a)),
+  biasAdd: widen((ctx, a: BiasAddArgs) => biasAdd(ctx, a)),
   swiglu: widen((ctx, a: SwigluArgs) => swiglu(ctx, a)),
   argmax: widen((ctx, a: ArgmaxArgs) => argmax(ctx, a)),
   repetitionPenalty: widen((ctx, a: RepetitionPenaltyArgs) => repetitionPenalty(ctx, a)),

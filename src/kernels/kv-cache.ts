@@ -16,6 +16,7 @@ import { SkiffError } from "../errors.ts";
 import type { ParamFields, ParamValues } from "../gpu/uniforms.ts";
 import { defineKernel, prepareKernel, type Binding, type PreparedKernel } from "./dispatch.ts";
 import { linearGrid, requireBytes } from "./grid.ts";
+import type { KernelStyle } from "./tuning.ts";
 
 export interface KvCacheShape {
   nKvHeads: number;
@@ -52,7 +53,7 @@ export interface AttentionBaseArgs {
 }
 
 /** Attention kernels come in two styles (design.md "Measuring"); CPU adapters want the barrier-free one. */
-export type AttentionVariant = "rowwise" | "cooperative";
+export type AttentionVariant = KernelStyle;
 
 /** The largest headSize the kernels hold in registers (Llama uses 64 and 128). */
 export const MAX_HEAD_SIZE = 256;
@@ -200,10 +201,6 @@ export function requireCache(op: string, cache: KvCacheLayer, shape: KvCacheShap
   const why = `cache [nKvHeads=${shape.nKvHeads}, capacity=${shape.capacity}, headSize=${shape.headSize}]`;
   requireBytes(op, `cache.k (${why})`, cache.k, kvCacheBufferBytes(shape));
   requireBytes(op, `cache.v (${why})`, cache.v, kvCacheBufferBytes(shape));
-}
-
-export function pickVariant(ctx: GpuContext, variant: AttentionVariant | undefined): AttentionVariant {
-  return variant ?? (ctx.isCpuAdapter ? "rowwise" : "cooperative");
 }
 
 /** Wraps a prepared kernel so `update` moves only the fields in `initial`, each change validated by `check`. */

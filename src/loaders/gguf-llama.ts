@@ -1,11 +1,20 @@
-// Llama-family GGUF files: config from metadata, and the translation of GGUF tensor names to weight roles.
-// The only place that knows `blk.N.attn_q` and friends.
+// Llama-family GGUF files (`llama`, `qwen2`): config from metadata, and the translation of GGUF tensor names to
+// weight roles. The only place that knows `blk.N.attn_q` and friends.
 import { SkiffError } from "../errors.ts";
 import type { GgufHeader, GgufTensorInfo } from "./gguf.ts";
 import { metaNumber, metaString } from "./gguf.ts";
-import { LAYER_WEIGHTS, type LayerWeightName, type LlamaConfig, type RopeLayout } from "../models/llama-config.ts";
+import {
+  LAYER_BIASES,
+  LAYER_WEIGHTS,
+  type LayerBiasName,
+  type LayerWeightName,
+  type LlamaConfig,
+  type RopeLayout,
+  type RopeScaling,
+} from "../models/llama-config.ts";
 
-const ROPE_LAYOUT: Record<string, RopeLayout> = { llama: "adjacent" };
+/** Architectures Skiff runs, with the pairs their RoPE rotates (llama.cpp's NORM for `llama`, NEOX for `qwen2`). */
+const ROPE_LAYOUT: Record<string, RopeLayout> = { llama: "adjacent", qwen2: "halves" };
 
 const GGUF_LAYER_NAMES: Record<LayerWeightName, string> = {
   attnNorm: "attn_norm",
@@ -19,9 +28,18 @@ const GGUF_LAYER_NAMES: Record<LayerWeightName, string> = {
   wDown: "ffn_down",
 };
 
+const GGUF_BIAS_NAMES: Record<LayerBiasName, string> = {
+  bq: "attn_q.bias",
+  bk: "attn_k.bias",
+  bv: "attn_v.bias",
+  bo: "attn_output.bias",
+};
+
+export type LayerTensors = Record<LayerWeightName, GgufTensorInfo> & Partial<Record<LayerBiasName, GgufTensorInfo>>;
+
 export interface LlamaTensorMap {
   tokenEmbedding: GgufTensorInfo;
-  layers: Record<LayerWeightName, GgufTensorInfo>[];
+  layers: LayerTensors[];
   outputNorm: GgufTensorInfo;
   /** The token embedding when the file has no `output.weight` (tied classifier). */
   output: GgufTensorInfo;
@@ -45,6 +63,9 @@ export function llamaConfigFromGguf(h: GgufHeader): LlamaConfig {
   const tokens = h.metadata.get("tokenizer.ggml.tokens");
   const embd = h.tensors.find((t) => t.name === "token_embd.weight");
   const vocabSize = a("vocab_size", Array.isArray(tokens) ? tokens.length : (embd?.dims[1] ?? 0));
+  const biases = LAYER_BIASES.filter((role) =>
+    h.tensors.some((t) => t.name.startsWith("blk.") && t.name.endsWith(`.${GGUF_BIAS_NAMES[role]}`)),
+  );
   const config: LlamaConfig = {
     architecture,
     dim,
@@ -62,6 +83,12 @@ export function llamaConfigFromGguf(h: GgufHeader): LlamaConfig {
     ropeLayout,
     tiedOutput: !h.tensors.some((t) => t.name === "output.weight"),
   };
+  if (biases.length) config.biases = biases;
+  const ropeScaling = ropeScalingFromGguf(h, architecture);
+  if (ropeScaling) config.ropeScaling = ropeScaling;
+  if (h.metadata.has(`${architecture}.attention.sliding_window`)) {
+    config.slidingWindow = a("attention.sliding_window");
+  }
   const bad = Object.entries(config).filter(([, v]) => typeof v === "number" && !(v > 0 && Number.isFinite(v)));
   if (bad.length)
     throw new SkiffError("bad-gguf", `GGUF metadata gives invalid ${bad.map(([k, v]) => `${k}=${v}`).join(", ")}`);
@@ -84,6 +111,56 @@ export function llamaConfigFromGguf(h: GgufHeader): LlamaConfig {
     );
   }
   return config;
+}
+
+/**
+ * `{arch}.rope.scaling.*`: absent or "none" is no scaling; "linear" (or a factor with no type, as llama.cpp
+ * reads it, or the old `rope.scale_linear`) divides every frequency; "llama3" (or low/high frequency factors
+ * with no type) is Llama 3.1's banded scaling, with convert_hf_to_gguf.py's defaults for missing keys.
+ */
+function ropeScalingFromGguf(h: GgufHeader, arch: string): RopeScaling | undefined {
+  const key = (k: string) => `${arch}.rope.scaling.${k}`;
+  const num = (k: string, fallback: number) => metaNumber(h, key(k), fallback);
+  const has = (k: string) => h.metadata.has(key(k));
+  let type = metaString(h, key("type"), "");
+  if (!type && (has("low_freq_factor") || has("high_freq_factor"))) type = "llama3";
+  if (!type && (has("factor") || h.metadata.has(`${arch}.rope.scale_linear`))) type = "linear";
+  const positive = (name: string, v: number) => {
+    if (!(v > 0 && Number.isFinite(v))) {
+      throw new SkiffError("bad-gguf", `GGUF metadata ${key(name)} = ${v} must be a finite number > 0`);
+    }
+    return v;
+  };
+  switch (type) {
+    case "":
+    case "none":
+      return undefined;
+    case "linear": {
+      const factor = positive("factor", num("factor", metaNumber(h, `${arch}.rope.scale_linear`, 1)));
+      return factor === 1 ? undefined : { type: "linear", factor };
+    }
+    case "llama3": {
+      const s: RopeScaling = {
+        type: "llama3",
+        factor: positive("factor", num("factor", 8)),
+        lowFreqFactor: positive("low_freq_factor", num("low_freq_factor", 1)),
+        highFreqFactor: positive("high_freq_factor", num("high_freq_factor", 4)),
+        originalContextLength: positive("original_context_length", num("original_context_length", 8192)),
+      };
+      if (s.lowFreqFactor >= s.highFreqFactor) {
+        throw new SkiffError(
+          "bad-gguf",
+          `GGUF metadata: llama3 RoPE scaling needs low_freq_factor ${s.lowFreqFactor} < high_freq_factor ${s.highFreqFactor}`,
+        );
+      }
+      return s;
+    }
+    default:
+      throw new SkiffError(
+        "unsupported-architecture",
+        `RoPE scaling "${type}" (${key("type")}) is not supported yet (Skiff runs: none, linear, llama3)`,
+      );
+  }
 }
 
 /** Finds every weight the Llama graph needs, checking each one's shape against the config. */
@@ -110,10 +187,26 @@ export function llamaTensorMap(h: GgufHeader, c: LlamaConfig): LlamaTensorMap {
     wUp: [dim, hiddenDim],
     wDown: [hiddenDim, dim],
   };
+  const biasShapes: Record<LayerBiasName, number[]> = { bq: [dim], bk: [kvDim], bv: [kvDim], bo: [dim] };
+  const known = new Set<string>();
   const layers = Array.from({ length: c.nLayers }, (_, l) => {
-    const entries = LAYER_WEIGHTS.map((role) => [role, get(`blk.${l}.${GGUF_LAYER_NAMES[role]}.weight`, shapes[role])]);
-    return Object.fromEntries(entries) as Record<LayerWeightName, GgufTensorInfo>;
+    const entries: [string, GgufTensorInfo][] = LAYER_WEIGHTS.map((role) => [
+      role,
+      get(`blk.${l}.${GGUF_LAYER_NAMES[role]}.weight`, shapes[role]),
+    ]);
+    for (const role of c.biases ?? []) entries.push([role, get(`blk.${l}.${GGUF_BIAS_NAMES[role]}`, biasShapes[role])]);
+    entries.forEach(([, t]) => known.add(t.name));
+    return Object.fromEntries(entries) as LayerTensors;
   });
+  // A layer tensor the graph has no place for (an FFN bias, MoE experts, a norm of another design) would be
+  // silently skipped and the output wrong: refuse the file instead.
+  const stray = h.tensors.find((t) => t.name.startsWith("blk.") && !known.has(t.name));
+  if (stray) {
+    throw new SkiffError(
+      "unsupported-architecture",
+      `Tensor ${stray.name} has no place in the ${c.architecture} graph Skiff runs (a variant it does not support yet)`,
+    );
+  }
   const tokenEmbedding = get("token_embd.weight", [dim, vocabSize]);
   const ropeFreqs = byName.has("rope_freqs.weight") ? get("rope_freqs.weight", [c.nRot / 2]) : undefined;
   return {

@@ -1,8 +1,9 @@
-// Writes Llama-architecture GGUF files of any shape and weight type from seeded random weights, so every
-// architecture and type has a test model without a download.
-import { writeGguf, type GgufWriteInput, type GgufWriteTensor } from "./gguf-writer.ts";
+// Writes Llama-family GGUF files (`llama`, `qwen2`) of any shape and weight type from seeded random weights, so
+// every architecture and type has a test model without a download.
+import { writeGguf, type GgufWriteInput, type GgufWriteTensor, type GgufWriteValue } from "./gguf-writer.ts";
 import { quantize, type WeightType } from "./ggml-quants.ts";
-import { GGML_TYPE, WEIGHT_TYPE_IDS } from "./ggml-types.ts";
+import { GGML_TYPE, WEIGHT_TYPE_IDS, ggmlType } from "./ggml-types.ts";
+import type { RopeScaling } from "../models/llama-config.ts";
 
 export interface SyntheticLlamaOptions {
   dim: number;
@@ -13,7 +14,7 @@ export interface SyntheticLlamaOptions {
   /** At least 259: <unk>, <s>, </s> and the 256 byte tokens come first. */
   vocabSize: number;
   seqLen: number;
-  /** Type of every 2-D weight (rows whose length is not a multiple of 32 stay F32 for block types). */
+  /** Type of every 2-D weight, any `quantize` can write (rows that are not whole blocks of it stay F32). */
   type: WeightType;
   seed: number;
   tiedOutput?: boolean;
@@ -24,6 +25,14 @@ export interface SyntheticLlamaOptions {
   ropeFreqs?: boolean;
   /** `rope.dimension_count`: rotate only the first nRot dims of each head. */
   nRot?: number;
+  /** Write `blk.N.attn_{q,k,v}.bias` (as qwen2 has); defaults to true for `qwen2`, false otherwise. */
+  biases?: boolean;
+  /** Write `{arch}.rope.scaling.*` metadata (with no `rope_freqs` tensor unless `ropeFreqs` asks for it too). */
+  ropeScaling?: RopeScaling;
+  /** `{arch}.attention.sliding_window` (Mistral-style). */
+  slidingWindow?: number;
+  /** Metadata written after the defaults, replacing any entry of the same key (e.g. another tokenizer's). */
+  metadata?: GgufWriteInput["metadata"];
 }
 
 function gaussian(seed: number): () => number {
@@ -50,25 +59,33 @@ export function syntheticLlamaGguf(o: SyntheticLlamaOptions): Uint8Array {
   const qDim = o.nHeads * headSize;
   const kvDim = o.nKvHeads * headSize;
   const normal = gaussian(o.seed);
+  const blockSize = ggmlType(WEIGHT_TYPE_IDS[o.type])?.blockSize ?? 1;
+  const biases = o.biases ?? arch === "qwen2";
   const tensors: GgufWriteTensor[] = [];
   const matrix = (name: string, rows: number, cols: number) => {
     const values = new Float32Array(rows * cols);
     const scale = 1 / Math.sqrt(cols);
     for (let i = 0; i < values.length; i++) values[i] = normal() * scale;
-    const type = o.type !== "f32" && o.type !== "f16" && cols % 32 !== 0 ? "f32" : o.type;
+    const type = cols % blockSize === 0 ? o.type : "f32";
     tensors.push({ name, dims: [cols, rows], type: WEIGHT_TYPE_IDS[type], data: quantize(type, values) });
   };
-  const norm = (name: string, n: number) => {
+  const vector = (name: string, n: number, mean: number, spread: number) => {
     const values = new Float32Array(n);
-    for (let i = 0; i < n; i++) values[i] = 1 + 0.1 * normal();
+    for (let i = 0; i < n; i++) values[i] = mean + spread * normal();
     tensors.push({ name, dims: [n], type: GGML_TYPE.F32, data: new Uint8Array(values.buffer) });
   };
+  const norm = (name: string, n: number) => vector(name, n, 1, 0.1);
+  // Biases about as large as the projections' outputs, so that a lost bias shows in the logits.
+  const bias = (name: string, n: number) => biases && vector(name, n, 0, 0.5);
   matrix("token_embd.weight", o.vocabSize, o.dim);
   for (let l = 0; l < o.nLayers; l++) {
     norm(`blk.${l}.attn_norm.weight`, o.dim);
     matrix(`blk.${l}.attn_q.weight`, qDim, o.dim);
+    bias(`blk.${l}.attn_q.bias`, qDim);
     matrix(`blk.${l}.attn_k.weight`, kvDim, o.dim);
+    bias(`blk.${l}.attn_k.bias`, kvDim);
     matrix(`blk.${l}.attn_v.weight`, kvDim, o.dim);
+    bias(`blk.${l}.attn_v.bias`, kvDim);
     matrix(`blk.${l}.attn_output.weight`, o.dim, qDim);
     norm(`blk.${l}.ffn_norm.weight`, o.dim);
     matrix(`blk.${l}.ffn_gate.weight`, o.hiddenDim, o.dim);
@@ -116,5 +133,31 @@ export function syntheticLlamaGguf(o: SyntheticLlamaOptions): Uint8Array {
     metadata.push([`${arch}.attention.key_length`, { type: "u32", value: headSize }]);
     metadata.push([`${arch}.attention.value_length`, { type: "u32", value: headSize }]);
   }
+  if (o.slidingWindow !== undefined) {
+    metadata.push([`${arch}.attention.sliding_window`, { type: "u32", value: o.slidingWindow }]);
+  }
+  if (o.ropeScaling) metadata.push(...ropeScalingMetadata(arch, o.ropeScaling));
+  for (const [key, value] of o.metadata ?? []) {
+    const at = metadata.findIndex(([k]) => k === key);
+    if (at >= 0) metadata[at] = [key, value];
+    else metadata.push([key, value]);
+  }
   return writeGguf({ metadata, tensors });
+}
+
+/** `{arch}.rope.scaling.*` keys as llama.cpp-style writers name them. */
+function ropeScalingMetadata(arch: string, s: RopeScaling): [string, GgufWriteValue][] {
+  const key = (k: string) => `${arch}.rope.scaling.${k}`;
+  const entries: [string, GgufWriteValue][] = [
+    [key("type"), { type: "string", value: s.type }],
+    [key("factor"), { type: "f32", value: s.factor }],
+  ];
+  if (s.type === "llama3") {
+    entries.push(
+      [key("low_freq_factor"), { type: "f32", value: s.lowFreqFactor }],
+      [key("high_freq_factor"), { type: "f32", value: s.highFreqFactor }],
+      [key("original_context_length"), { type: "u32", value: s.originalContextLength }],
+    );
+  }
+  return entries;
 }

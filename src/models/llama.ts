@@ -1,7 +1,8 @@
 // The Llama graph builder: config -> the nodes of one step over `nTokens` tokens. A prefill step runs the layers
 // only (its last token is run again as a decode step, which is the one that makes logits and picks the token);
 // a decode step ends with the output norm, the classifier and the sampler writing the next token id.
-import type { LlamaConfig } from "./llama-config.ts";
+// A projection with a bias (qwen2's q, k, v) is followed by a bias add on its output.
+import { PROJECTION_BIAS, type BiasedProjection, type LlamaConfig } from "./llama-config.ts";
 import { resource, tensor, type Graph, type GraphNode } from "../graph/ir.ts";
 
 export type StepKind = "prefill" | "decode";
@@ -52,6 +53,15 @@ export function buildLlamaStep(c: LlamaConfig, o: LlamaStepOptions): Graph {
   ) => nodes.push({ op, label, args, writes, positional });
   const matmul = (w: string, x: string, out: string) =>
     node("matmul", w, { weight: resource(w), x: tensor(x), out: tensor(out), m }, [out]);
+  /** Layer l's projection `role` of x into out (n wide), then its bias when the model has one. */
+  const project = (l: number, role: BiasedProjection, x: string, out: string, n: number) => {
+    matmul(`layers.${l}.${role}`, x, out);
+    const bias = PROJECTION_BIAS[role];
+    if (c.biases?.includes(bias)) {
+      const name = `layers.${l}.${bias}`;
+      node("biasAdd", name, { x: tensor(out), bias: resource(name), rows: m, n }, [out]);
+    }
+  };
   const shape = { nKvHeads, capacity: o.capacity, headSize };
 
   node(
@@ -69,9 +79,9 @@ export function buildLlamaStep(c: LlamaConfig, o: LlamaStepOptions): Graph {
       { x: tensor("x"), weight: resource(`${p}.attnNorm`), out: tensor("xb"), rows: m, dim, eps: c.normEps },
       ["xb"],
     );
-    matmul(`${p}.wq`, "xb", "q");
-    matmul(`${p}.wk`, "xb", "k");
-    matmul(`${p}.wv`, "xb", "v");
+    project(l, "wq", "xb", "q", qDim);
+    project(l, "wk", "xb", "k", kvDim);
+    project(l, "wv", "xb", "v", kvDim);
     const rope = {
       nTokens: m,
       headSize,
@@ -115,7 +125,7 @@ export function buildLlamaStep(c: LlamaConfig, o: LlamaStepOptions): Graph {
         { start_pos: 0 },
       );
     }
-    matmul(`${p}.wo`, "att", "o");
+    project(l, "wo", "att", "o", dim);
     node("add", `${p}.residual.attn`, { a: tensor("x"), b: tensor("o"), out: tensor("x"), n: m * dim }, ["x"]);
     // (hiddenDim) feed-forward block: down(silu(gate(x)) * up(x))
     node(

@@ -1,7 +1,15 @@
-// The whole Llama forward pass on the CPU in float64, readable as llama2.c's forward(): the oracle that GPU
-// must match token for token. One token at a time with a KV cache.
-import type { LlamaConfig, LlamaWeightsF32 } from "../models/llama-config.ts";
-import { argmax, repetitionPenalty, rmsNorm, rope } from "./ops.ts";
+// The whole Llama-family forward pass on the CPU in float64, readable as llama2.c's forward(): the oracle that GPU
+// must match token for token. One token at a time with a KV cache. Covers qwen2 too: projection biases and the
+// `halves` RoPE layout; RoPE scaling comes from the stored factors or the config's metadata.
+import {
+  PROJECTION_BIAS,
+  type BiasedProjection,
+  type LayerWeightsF32,
+  type LlamaConfig,
+  type LlamaWeightsF32,
+} from "../models/llama-config.ts";
+import { ropeFreqFactors } from "../models/rope-scaling.ts";
+import { argmax, biasAdd, repetitionPenalty, rmsNorm, rope } from "./ops.ts";
 
 /** out (rows) = W (rows, cols) @ x (cols) */
 function matvec(out: Float64Array, w: Float32Array, x: Float64Array, rows: number, cols: number): void {
@@ -13,9 +21,24 @@ function matvec(out: Float64Array, w: Float32Array, x: Float64Array, rows: numbe
   }
 }
 
+/** out = W @ x, plus the layer's bias for this projection when the model has one. */
+function project(
+  out: Float64Array,
+  lw: LayerWeightsF32,
+  role: BiasedProjection,
+  x: Float64Array,
+  rows: number,
+  cols: number,
+): void {
+  matvec(out, lw[role], x, rows, cols);
+  const bias = lw[PROJECTION_BIAS[role]];
+  if (bias) biasAdd(out, bias, 1, rows);
+}
+
 export class ReferenceLlama {
   private readonly keys: Float64Array[];
   private readonly values: Float64Array[];
+  private readonly freqFactors?: Float32Array;
   constructor(
     readonly config: LlamaConfig,
     readonly weights: LlamaWeightsF32,
@@ -23,6 +46,7 @@ export class ReferenceLlama {
   ) {
     this.keys = Array.from({ length: config.nLayers }, () => new Float64Array(capacity * config.kvDim));
     this.values = Array.from({ length: config.nLayers }, () => new Float64Array(capacity * config.kvDim));
+    this.freqFactors = ropeFreqFactors(config, weights.ropeFreqs);
   }
 
   /** Logits (vocabSize) for `token` at position `pos`; positions must be fed in order from 0. */
@@ -46,11 +70,11 @@ export class ReferenceLlama {
       const lw = w.layers[l];
       // (dim) attention block
       rmsNorm(xb, x, lw.attnNorm, 1, dim, c.normEps);
-      matvec(q, lw.wq, xb, dim, dim);
-      matvec(k, lw.wk, xb, kvDim, dim);
-      matvec(v, lw.wv, xb, kvDim, dim);
-      rope(q, 1, nHeads, headSize, c.nRot, c.ropeTheta, pos, c.ropeLayout, w.ropeFreqs);
-      rope(k, 1, c.nKvHeads, headSize, c.nRot, c.ropeTheta, pos, c.ropeLayout, w.ropeFreqs);
+      project(q, lw, "wq", xb, dim, dim);
+      project(k, lw, "wk", xb, kvDim, dim);
+      project(v, lw, "wv", xb, kvDim, dim);
+      rope(q, 1, nHeads, headSize, c.nRot, c.ropeTheta, pos, c.ropeLayout, this.freqFactors);
+      rope(k, 1, c.nKvHeads, headSize, c.nRot, c.ropeTheta, pos, c.ropeLayout, this.freqFactors);
       this.keys[l].set(k, pos * kvDim);
       this.values[l].set(v, pos * kvDim);
       const attnOut = new Float64Array(dim);
@@ -74,7 +98,7 @@ export class ReferenceLlama {
             attnOut[h * headSize + i] += a * this.values[l][t * kvDim + kvh * headSize + i];
         }
       }
-      matvec(out, lw.wo, attnOut, dim, dim);
+      project(out, lw, "wo", attnOut, dim, dim);
       for (let i = 0; i < dim; i++) x[i] += out[i];
       // (hiddenDim) feed-forward block: down(silu(gate(x)) * up(x))
       rmsNorm(xb, x, lw.ffnNorm, 1, dim, c.normEps);

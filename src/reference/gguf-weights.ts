@@ -1,9 +1,10 @@
-// The oracle's weights: every tensor of a Llama GGUF dequantized to plain floats (test side only).
+// The oracle's weights: every tensor of a Llama-family GGUF dequantized to plain floats (test side only). RoPE
+// scaling that only the metadata describes is the reference's own business (ReferenceLlama), not a weight.
 import { parseGgufHeader } from "../loaders/gguf.ts";
 import { llamaConfigFromGguf, llamaTensorMap } from "../loaders/gguf-llama.ts";
 import { weightTypeOf } from "../loaders/ggml-types.ts";
 import { dequantize } from "../loaders/ggml-quants.ts";
-import type { LlamaConfig, LlamaWeightsF32, LayerWeightName } from "../models/llama-config.ts";
+import type { LlamaConfig, LlamaWeightsF32, LayerWeightsF32 } from "../models/llama-config.ts";
 import type { GgufTensorInfo } from "../loaders/gguf.ts";
 
 export function referenceWeightsFromGguf(bytes: Uint8Array): { config: LlamaConfig; weights: LlamaWeightsF32 } {
@@ -16,12 +17,9 @@ export function referenceWeightsFromGguf(bytes: Uint8Array): { config: LlamaConf
     if (!type) throw new Error(`reference cannot read ${t.name}`);
     return Float32Array.from(dequantize(type, bytes.subarray(t.offset, t.offset + t.byteSize), count));
   };
+  // Every role the map found, biases included.
   const layers = map.layers.map(
-    (layer) =>
-      Object.fromEntries(Object.entries(layer).map(([role, t]) => [role, floats(t)])) as Record<
-        LayerWeightName,
-        Float32Array
-      >,
+    (layer) => Object.fromEntries(Object.entries(layer).map(([role, t]) => [role, floats(t)])) as LayerWeightsF32,
   );
   const tokenEmbedding = floats(map.tokenEmbedding);
   return {

@@ -147,3 +147,9 @@ export function repetitionPenalty(logits: Float64Array, recent: ArrayLike<number
   }
   return logits;
 }
+
+/** x (rows, n) += bias (n) on every row, in place: the projection biases of qwen2. */
+export function biasAdd(x: Float64Array, bias: ArrayLike<number>, rows: number, n: number): Float64Array {
+  for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) x[r * n + i] += bias[i];
+  return x;
+}

@@ -3,9 +3,11 @@ import { describe, expect, test } from "vitest";
 import { readFileSync } from "node:fs";
 import { parseGgufHeader } from "../loaders/gguf.ts";
 import { SPACE, SpmTokenizer, TokenType, spmVocabFromGguf, type SpmVocab } from "./spm.ts";
+import { createTokenizer, tokenizerSpecFromGguf } from "./tokenizer.ts";
 
 const gguf = new Uint8Array(readFileSync(new URL("../../../shared/models/stories260K-q8_0.gguf", import.meta.url)));
-const stories = new SpmTokenizer(spmVocabFromGguf(parseGgufHeader(gguf, gguf.byteLength)));
+const storiesHeader = parseGgufHeader(gguf, gguf.byteLength);
+const stories = new SpmTokenizer(spmVocabFromGguf(storiesHeader));
 
 function vocab(pieces: [string, number, TokenType?][], addSpacePrefix = true): SpmVocab {
   const all: [string, number, TokenType?][] = [
@@ -71,6 +73,23 @@ describe("spm tokenizer", () => {
     );
     const ids = t.encode("a<|im_end|>a", { addBos: false });
     expect(ids.map((id) => t.vocab.tokens[id])).toEqual(["a", "<|im_end|>", "a"]);
+    // User-defined tokens match even without parseSpecial (as llama.cpp); control tokens do not.
+    expect(t.encode("<|im_end|>", { addBos: false, parseSpecial: false })).toEqual(ids.slice(1, 2));
+    expect(t.encode("<s>", { addBos: false, parseSpecial: false })).not.toEqual([1]);
+    expect(t.encode("<s>", { addBos: false })).toEqual([1]);
+    expect(t.eotIds).toEqual([2, ids[1]]);
+  });
+
+  test("the GGUF spec survives JSON and makes the same tokenizer", () => {
+    const spec = tokenizerSpecFromGguf(storiesHeader);
+    expect(spec.kind).toBe("spm");
+    const t = createTokenizer(JSON.parse(JSON.stringify(spec)));
+    const text = "Once upon a time, Lily saw a big dog.";
+    const ids = t.encode(text);
+    expect(ids).toEqual(stories.encode(text));
+    expect(t.decode(ids)).toBe(stories.decode(ids));
+    expect([t.bosId, t.eosId, t.addBos, t.vocabSize]).toEqual([1, 2, true, stories.vocabSize]);
+    expect(t.eotIds).toEqual([2]);
   });
 
   test("streaming decode never splits a multi-byte character", () => {

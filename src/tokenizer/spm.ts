@@ -3,28 +3,33 @@
 // byte tokens `<0xNN>`, special (control / user-defined) tokens in the text are matched first.
 import { SkiffError } from "../errors.ts";
 import type { GgufHeader } from "../loaders/gguf.ts";
+import {
+  SpecialMatcher,
+  TokenType,
+  endOfTurnIds,
+  utf8StreamDecoder,
+  type EncodeOptions,
+  type StreamDecoder,
+} from "./common.ts";
+import type { Tokenizer } from "./tokenizer.ts";
+
+export { TokenType } from "./common.ts";
 
 export const SPACE = "\u2581";
 
-export enum TokenType {
-  Normal = 1,
-  Unknown = 2,
-  Control = 3,
-  UserDefined = 4,
-  Unused = 5,
-  Byte = 6,
-}
-
 export interface SpmVocab {
   tokens: string[];
-  scores: Float32Array;
-  types: Int32Array;
+  /** Plain arrays from `spmVocabFromGguf`; typed arrays (older stored models) work too. */
+  scores: ArrayLike<number>;
+  types: ArrayLike<number>;
   bosId: number;
   eosId: number;
   unkId: number;
   addBos: boolean;
   addEos: boolean;
   addSpacePrefix: boolean;
+  /** Ids that end a turn; absent in older stored models, then found from eos and the token texts. */
+  eotIds?: number[];
 }
 
 export function spmVocabFromGguf(h: GgufHeader): SpmVocab {
@@ -35,9 +40,12 @@ export function spmVocabFromGguf(h: GgufHeader): SpmVocab {
   const n = tokens.length;
   const scoresRaw = h.metadata.get("tokenizer.ggml.scores");
   const typesRaw = h.metadata.get("tokenizer.ggml.token_type");
-  const scores = scoresRaw instanceof Float32Array && scoresRaw.length === n ? scoresRaw : new Float32Array(n);
+  const scores =
+    scoresRaw instanceof Float32Array && scoresRaw.length === n ? Array.from(scoresRaw) : new Array(n).fill(0);
   const types =
-    typesRaw instanceof Int32Array && typesRaw.length === n ? typesRaw : new Int32Array(n).fill(TokenType.Normal);
+    typesRaw instanceof Int32Array && typesRaw.length === n
+      ? Array.from(typesRaw)
+      : new Array<number>(n).fill(TokenType.Normal);
   const num = (key: string, fallback: number) => {
     const v = h.metadata.get(key);
     return typeof v === "number" ? v : fallback;
@@ -46,16 +54,18 @@ export function spmVocabFromGguf(h: GgufHeader): SpmVocab {
     const v = h.metadata.get(key);
     return typeof v === "boolean" ? v : fallback;
   };
+  const eosId = num("tokenizer.ggml.eos_token_id", 2);
   return {
     tokens: tokens as string[],
     scores,
     types,
     bosId: num("tokenizer.ggml.bos_token_id", 1),
-    eosId: num("tokenizer.ggml.eos_token_id", 2),
+    eosId,
     unkId: num("tokenizer.ggml.unknown_token_id", 0),
     addBos: flag("tokenizer.ggml.add_bos_token", true),
     addEos: flag("tokenizer.ggml.add_eos_token", false),
     addSpacePrefix: flag("tokenizer.ggml.add_space_prefix", true),
+    eotIds: endOfTurnIds(tokens as string[], eosId, [num("tokenizer.ggml.eot_token_id", -1)]),
   };
 }
 
@@ -65,11 +75,13 @@ interface Symbol {
   next: number;
 }
 
-export class SpmTokenizer {
+export class SpmTokenizer implements Tokenizer {
   private readonly ids = new Map<string, number>();
   private readonly byteIds = new Int32Array(256).fill(-1);
-  /** Control and user-defined tokens, longest first, matched in raw text before merging. */
-  private readonly specials: string[];
+  /** Control, unknown and user-defined tokens (parseSpecial) and user-defined only (otherwise), as llama.cpp. */
+  private readonly allSpecials: SpecialMatcher;
+  private readonly userSpecials: SpecialMatcher;
+  readonly eotIds: readonly number[];
 
   constructor(readonly vocab: SpmVocab) {
     vocab.tokens.forEach((t, id) => {
@@ -77,28 +89,36 @@ export class SpmTokenizer {
       const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(t);
       if (m && vocab.types[id] === TokenType.Byte) this.byteIds[parseInt(m[1], 16)] = id;
     });
-    this.specials = vocab.tokens
-      .filter(
-        (t, id) => (vocab.types[id] === TokenType.Control || vocab.types[id] === TokenType.UserDefined) && t.length > 0,
-      )
-      .sort((a, b) => b.length - a.length);
+    const special = (...kinds: TokenType[]) =>
+      vocab.tokens.flatMap((text, id) => (kinds.includes(vocab.types[id]) ? [{ text, id }] : []));
+    this.allSpecials = new SpecialMatcher(special(TokenType.Control, TokenType.Unknown, TokenType.UserDefined));
+    this.userSpecials = new SpecialMatcher(special(TokenType.UserDefined));
+    this.eotIds = vocab.eotIds ?? endOfTurnIds(vocab.tokens, vocab.eosId);
   }
 
   get vocabSize(): number {
     return this.vocab.tokens.length;
   }
+  get bosId(): number {
+    return this.vocab.bosId;
+  }
+  get eosId(): number {
+    return this.vocab.eosId;
+  }
+  get addBos(): boolean {
+    return this.vocab.addBos;
+  }
 
   /** Token ids for `text`, with BOS/EOS as the vocabulary asks unless overridden. */
-  encode(text: string, options: { addBos?: boolean; addEos?: boolean; parseSpecial?: boolean } = {}): number[] {
+  encode(text: string, options: EncodeOptions = {}): number[] {
     const out: number[] = [];
     if (options.addBos ?? this.vocab.addBos) out.push(this.vocab.bosId);
-    const parts = options.parseSpecial === false ? [text] : this.splitSpecials(text);
+    const matcher = options.parseSpecial === false ? this.userSpecials : this.allSpecials;
     let first = true;
-    for (const part of parts) {
-      const special = typeof part === "number";
-      if (special) out.push(part);
-      else if (part.length > 0) {
-        // llama.cpp adds the dummy space only before the first text fragment.
+    for (const part of matcher.split(text)) {
+      if (typeof part === "number") out.push(part);
+      else {
+        // The dummy space goes only before the first text fragment (HF's prepend_scheme "first").
         const prefixed = this.vocab.addSpacePrefix && first ? ` ${part}` : part;
         this.encodeFragment(prefixed.replaceAll(" ", SPACE), out);
       }
@@ -106,23 +126,6 @@ export class SpmTokenizer {
     }
     if (options.addEos ?? this.vocab.addEos) out.push(this.vocab.eosId);
     return out;
-  }
-
-  private splitSpecials(text: string): (string | number)[] {
-    if (this.specials.length === 0) return [text];
-    const parts: (string | number)[] = [];
-    let start = 0;
-    let i = 0;
-    while (i < text.length) {
-      const hit = this.specials.find((s) => text.startsWith(s, i));
-      if (hit) {
-        parts.push(text.slice(start, i), this.ids.get(hit)!);
-        i += hit.length;
-        start = i;
-      } else i++;
-    }
-    parts.push(text.slice(start));
-    return parts;
   }
 
   private encodeFragment(text: string, out: number[]): void {
@@ -183,21 +186,8 @@ export class SpmTokenizer {
     return ids.map((id) => d.push(id)).join("") + d.flush();
   }
 
-  /** A streaming decoder: `push` returns only complete characters, never half of a UTF-8 sequence. */
-  decoder(): { push(id: number): string; flush(): string } {
-    const text = new TextDecoder("utf-8");
-    let atStart = true;
-    return {
-      push: (id) => {
-        let s = text.decode(this.tokenBytes(id), { stream: true });
-        // The dummy prefix space of the first piece is not part of the text.
-        if (atStart && s.length > 0) {
-          if (this.vocab.addSpacePrefix && s.startsWith(" ")) s = s.slice(1);
-          atStart = false;
-        }
-        return s;
-      },
-      flush: () => text.decode(),
-    };
+  /** A streaming decoder: `push` returns only complete characters; the dummy prefix space is dropped. */
+  decoder(): StreamDecoder {
+    return utf8StreamDecoder((id) => this.tokenBytes(id), this.vocab.addSpacePrefix);
   }
 }

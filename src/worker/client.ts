@@ -1,7 +1,15 @@
 // The page's side: a typed client over the worker's Engine. Callbacks cross the boundary as Comlink proxies,
 // and errors arrive as SkiffError with their code.
 import * as Comlink from "comlink";
-import type { Engine, GenerateResult, LoadedModelInfo, ModelInfo, TokenEvent } from "../engine/engine.ts";
+import type {
+  Engine,
+  GenerateResult,
+  LoadedModelInfo,
+  LoadOptions,
+  LoadProgress,
+  ModelInfo,
+  TokenEvent,
+} from "../engine/engine.ts";
 import type { GenerateSettings } from "../engine/settings.ts";
 import type { ImportProgress } from "../storage/import-gguf.ts";
 import type { StorageUsage } from "../storage/model-store.ts";
@@ -47,8 +55,15 @@ export class SkiffClient {
     return this.engine.storageUsage();
   }
 
-  load(id: string, options: { contextLength?: number; memoryBudget?: number } = {}): Promise<LoadedModelInfo> {
-    return this.engine.load(id, options);
+  /** Kernel tuning on a first load reports through `options.onProgress` (or the third argument). */
+  load(
+    id: string,
+    options: LoadOptions & { onProgress?: (p: LoadProgress) => void } = {},
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<LoadedModelInfo> {
+    const { onProgress: fromOptions, ...rest } = options;
+    const report = onProgress ?? fromOptions;
+    return this.engine.load(id, rest, report && Comlink.proxy(report));
   }
 
   /**
