@@ -4,6 +4,7 @@ export { SkiffClient, createEngine } from "./worker/client.ts";
 export { Generation } from "./worker/generation.ts";
 export { SkiffError, type SkiffErrorCode } from "./errors.ts";
 export type {
+  ChatPrompt,
   Engine,
   EngineOptions,
   GenerateResult,
@@ -16,6 +17,15 @@ export type {
   TokenEvent,
   TuningSummary,
 } from "./engine/engine.ts";
+export {
+  ChatCompletions,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatCompletionRequest,
+  type ChatUsage,
+} from "./engine/chat-completions.ts";
+export type { ChatMessage, ChatRole } from "./engine/chat-template.ts";
+export type { Tokenizer, TokenizerSpec } from "./tokenizer/tokenizer.ts";
 export type { KernelChoice, KernelStyle, TuneRecord } from "./kernels/tuning.ts";
 export { DEFAULT_SETTINGS, type GenerateSettings } from "./engine/settings.ts";
 export type { ImportProgress } from "./storage/import-gguf.ts";

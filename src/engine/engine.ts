@@ -5,7 +5,8 @@ import { createGpuContext, type CreateGpuContextOptions, type GpuContext } from 
 import { SkiffError } from "../errors.ts";
 import { ModelStore, type ModelManifest, type StorageUsage } from "../storage/model-store.ts";
 import { importGguf, type ImportProgress, type LlamaManifest } from "../storage/import-gguf.ts";
-import { SpmTokenizer } from "../tokenizer/spm.ts";
+import { createTokenizer, type Tokenizer } from "../tokenizer/tokenizer.ts";
+import { renderChat, type ChatMessage, type RenderedChat } from "./chat-template.ts";
 import { buildLlamaStep, REPETITION_WINDOW, type StepKind } from "../models/llama.ts";
 import { prepareStep, type PreparedStep } from "../graph/executor.ts";
 import { opTable } from "../kernels/index.ts";
@@ -32,6 +33,13 @@ export interface ModelInfo {
   source: string;
   storedBytes: number;
   config: LlamaConfig;
+}
+
+export interface ChatPrompt {
+  text: string;
+  ids: number[];
+  /** "model": the GGUF's chat template; "chatml": the fallback for a file without one. */
+  template: RenderedChat["template"];
 }
 
 export interface LoadOptions {
@@ -80,6 +88,8 @@ export type StopReason = "eos" | "max-tokens" | "stop-string" | "context-full" |
 
 export interface GenerationStats {
   promptTokens: number;
+  /** Prompt tokens whose prefill was skipped: their keys and values were still in the cache. */
+  cachedPromptTokens: number;
   generatedTokens: number;
   timeToFirstTokenMs: number;
   prefillTokensPerSecond: number;
@@ -115,10 +125,13 @@ export class Engine {
   private readonly prefillChunk: number;
   private model?: {
     gpu: GpuModel;
-    tokenizer: SpmTokenizer;
+    tokenizer: Tokenizer;
     steps: Map<string, Promise<PreparedStep>>;
     /** Two, so the next step can be in flight while the CPU reads this step's token id. */
     readbacks: GPUBuffer[];
+    /** Token ids whose keys and values sit in the KV cache at positions 0.., from the last generation: a prompt
+     *  that starts with them (the next turn of a chat) skips their prefill. */
+    cached: number[];
   };
   private controller?: AbortController;
   private deviceError?: SkiffError;
@@ -205,7 +218,7 @@ export class Engine {
           usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
         }),
       );
-      this.model = { gpu, tokenizer: new SpmTokenizer(manifest.tokenizer), steps: new Map(), readbacks };
+      this.model = { gpu, tokenizer: createTokenizer(manifest.tokenizer), steps: new Map(), readbacks, cached: [] };
       const tuning = await this.prepareTunedSteps(ctx, options, onProgress);
       return { ...info(manifest), contextLength: gpu.capacity, gpuBytes: gpu.gpuBytes, tuning };
     } catch (e) {
@@ -277,6 +290,23 @@ export class Engine {
     return this.loaded().tokenizer.encode(text);
   }
 
+  /**
+   * The loaded model's prompt for a conversation: its chat template rendered (ChatML when it has none) and
+   * tokenized with special tokens parsed. BOS is added only when the template did not write it.
+   */
+  chatPrompt(messages: ChatMessage[]): ChatPrompt {
+    const model = this.loaded();
+    const t = model.tokenizer;
+    const spec = model.gpu.manifest.tokenizer;
+    // Special tokens as the template writes them: their text in the vocabulary ("<s>", "<|begin_of_text|>").
+    const tokenText = (id: number) => spec.vocab.tokens[id] ?? "";
+    const bos = tokenText(t.bosId);
+    const rendered = renderChat(spec.chatTemplate, messages, { bos, eos: tokenText(t.eosId) });
+    const startsWithBos = bos.length > 0 && rendered.text.startsWith(bos);
+    const ids = t.encode(rendered.text, { addBos: t.addBos && !startsWithBos, parseSpecial: true });
+    return { ...rendered, ids };
+  }
+
   /** Stops the import, load or generation in flight; a generation returns what it has with reason "aborted". */
   abort(): void {
     this.controller?.abort();
@@ -311,9 +341,13 @@ export class Engine {
     }
     const signal = this.begin();
     const t0 = performance.now();
+    // Positions the last generation left valid and this prompt shares; the last prompt token always runs, as it
+    // makes the logits. The cache is overwritten from there on, so nothing is cached until this one ends.
+    const reused = s.reusePrefix ? sharedPrefix(model.cached, ids, ids.length - 1) : 0;
+    model.cached = [];
     try {
       // Prefill every prompt token but the last in chunks; the last runs as a decode step that makes the logits.
-      for (let start = 0; start < ids.length - 1; start += this.prefillChunk) {
+      for (let start = reused; start < ids.length - 1; start += this.prefillChunk) {
         if (signal.aborted) break;
         const chunk = ids.slice(start, Math.min(ids.length - 1, start + this.prefillChunk));
         const step = await this.step("prefill", chunk.length);
@@ -361,7 +395,7 @@ export class Engine {
         const id = await next;
         next = undefined;
         if (out.length === 0) firstTokenAt = performance.now();
-        if (s.stopAtEos && id === model.tokenizer.vocab.eosId) stopReason = "eos";
+        if (s.stopAtEos && model.tokenizer.eotIds.includes(id)) stopReason = "eos";
         else {
           out.push(id);
           const piece = stop.push(decoder.push(id));
@@ -385,6 +419,8 @@ export class Engine {
         text += rest;
         if (rest) onToken?.({ id: -1, text: rest, index: out.length, elapsedMs: performance.now() - t0 });
       }
+      // Every prompt token and every generated one but the last went through a step that wrote its keys and values.
+      if (stopReason !== "aborted") model.cached = [...ids, ...out.slice(0, -1)];
       const end = performance.now();
       const prefillMs = (firstTokenAt || end) - t0;
       const decodeMs = end - (firstTokenAt || end);
@@ -394,6 +430,7 @@ export class Engine {
         stopReason,
         stats: {
           promptTokens: ids.length,
+          cachedPromptTokens: reused,
           generatedTokens: out.length,
           timeToFirstTokenMs: prefillMs,
           prefillTokensPerSecond: ids.length / (prefillMs / 1000),
@@ -475,6 +512,13 @@ export class Engine {
   private end(signal: AbortSignal): void {
     if (this.controller?.signal === signal) this.controller = undefined;
   }
+}
+
+/** Length of the common start of `a` and `b`, at most `limit`. */
+function sharedPrefix(a: readonly number[], b: readonly number[], limit: number): number {
+  let n = 0;
+  while (n < limit && n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
 }
 
 function info(m: LlamaManifest | ModelManifest): ModelInfo {

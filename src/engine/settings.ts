@@ -18,6 +18,9 @@ export interface GenerateSettings {
   stopAtEos: boolean;
   /** llama.cpp's repeat penalty over the last 64 tokens (prompt included); 1 is off. */
   repetitionPenalty: number;
+  /** Skip the prefill of the prompt's start where it repeats the last generation's tokens (their keys and values
+   *  are still in the cache), as the next turn of a chat does. */
+  reusePrefix: boolean;
 }
 
 export const DEFAULT_SETTINGS: Omit<GenerateSettings, "seed"> = {
@@ -28,6 +31,7 @@ export const DEFAULT_SETTINGS: Omit<GenerateSettings, "seed"> = {
   stop: [],
   stopAtEos: true,
   repetitionPenalty: 1,
+  reusePrefix: true,
 };
 
 export function resolveSettings(s: Partial<GenerateSettings> = {}): GenerateSettings {

@@ -1,11 +1,11 @@
 // Imports a GGUF (File, Blob or URL) into the model store: validate everything first, then repack each
 // tensor for the kernels and write it in chunks, reporting progress; abort or failure leaves nothing listed.
 import { SkiffError } from "../errors.ts";
-import { readGgufHeader, metaString, type GgufHeader, type GgufTensorInfo } from "../loaders/gguf.ts";
+import { readGgufHeader, type GgufHeader, type GgufTensorInfo } from "../loaders/gguf.ts";
 import { llamaConfigFromGguf, llamaTensorMap } from "../loaders/gguf-llama.ts";
 import { ggmlTypeName, GGML_TYPE, weightTypeOf } from "../loaders/ggml-types.ts";
 import { repack } from "../loaders/repack.ts";
-import { spmVocabFromGguf, type SpmVocab } from "../tokenizer/spm.ts";
+import { tokenizerSpecFromGguf, type TokenizerSpec } from "../tokenizer/tokenizer.ts";
 import type { LlamaConfig } from "../models/llama-config.ts";
 import { ModelStore, type ModelManifest } from "./model-store.ts";
 
@@ -24,7 +24,7 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
 }
 
-export type LlamaManifest = ModelManifest<LlamaConfig, SpmVocab>;
+export type LlamaManifest = ModelManifest<LlamaConfig, TokenizerSpec>;
 
 /** Stored tensor names: roles, not GGUF names, so loading never needs to know the file format. */
 export function tensorPlan(h: GgufHeader, config: LlamaConfig): [string, GgufTensorInfo][] {
@@ -44,18 +44,11 @@ export function tensorPlan(h: GgufHeader, config: LlamaConfig): [string, GgufTen
 /** Everything that can be refused before a byte is written: architecture, tokenizer, tensor types. */
 export function validateGguf(h: GgufHeader): {
   config: LlamaConfig;
-  vocab: SpmVocab;
+  tokenizer: TokenizerSpec;
   plan: [string, GgufTensorInfo][];
 } {
   const config = llamaConfigFromGguf(h);
-  const tokenizerModel = metaString(h, "tokenizer.ggml.model", "llama");
-  if (tokenizerModel !== "llama") {
-    throw new SkiffError(
-      "unsupported-type",
-      `Tokenizer "${tokenizerModel}" is not supported yet (Skiff reads SentencePiece "llama" vocabularies)`,
-    );
-  }
-  const vocab = spmVocabFromGguf(h);
+  const tokenizer = tokenizerSpecFromGguf(h);
   const plan = tensorPlan(h, config);
   for (const [, info] of plan) {
     if (weightTypeOf(info.type) === undefined) {
@@ -71,7 +64,7 @@ export function validateGguf(h: GgufHeader): {
       );
     }
   }
-  return { config, vocab, plan };
+  return { config, tokenizer, plan };
 }
 
 export async function importGguf(
@@ -90,11 +83,11 @@ export async function importGguf(
   const blob = typeof source === "string" ? await download(source, signal, onProgress) : source;
   throwIfAborted(signal);
   const header = await readGgufHeader(blob);
-  const { config, vocab, plan } = validateGguf(header);
+  const { config, tokenizer, plan } = validateGguf(header);
   const id = options.id ?? `${name.replace(/\.gguf$/i, "").replace(/[^\w.-]+/g, "-")}-${blob.size}`;
   const totalBytes = plan.reduce((s, [, t]) => s + t.byteSize, 0);
-  const writer = await store.beginImport<LlamaConfig, SpmVocab>(
-    { id, name, source: typeof source === "string" ? source : name, config, tokenizer: vocab },
+  const writer = await store.beginImport<LlamaConfig, TokenizerSpec>(
+    { id, name, source: typeof source === "string" ? source : name, config, tokenizer },
     // Repacked planes are about the GGUF's size (f16 scales kept packed), plus slack for IndexedDB.
     Math.ceil(totalBytes * 1.1),
   );

@@ -5,8 +5,8 @@ import { createStore, del, delMany, get, keys, set, setMany, type UseStore } fro
 import { SkiffError } from "../errors.ts";
 
 export const CHUNK_BYTES = 4 << 20;
-/** Bumped whenever the stored (repacked) layout changes; older entries are then re-imported. */
-export const LAYOUT_VERSION = 1;
+/** Bumped whenever the stored layout (repacked planes or manifest shape) changes; older entries are then re-imported. */
+export const LAYOUT_VERSION = 2;
 
 export interface StoredPlane {
   byteLength: number;

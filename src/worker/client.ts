@@ -2,6 +2,7 @@
 // and errors arrive as SkiffError with their code.
 import * as Comlink from "comlink";
 import type {
+  ChatPrompt,
   Engine,
   GenerateResult,
   LoadedModelInfo,
@@ -15,15 +16,32 @@ import type { ImportProgress } from "../storage/import-gguf.ts";
 import type { StorageUsage } from "../storage/model-store.ts";
 import { registerErrorTransfer } from "./errors.ts";
 import { Generation } from "./generation.ts";
+import { ChatCompletions } from "../engine/chat-completions.ts";
+import type { ChatMessage } from "../engine/chat-template.ts";
 
 export class SkiffClient {
   private readonly worker: Worker;
   private readonly engine: Comlink.Remote<Engine>;
+  private loadedId?: string;
+  /** OpenAI-shaped chat over the loaded model: `client.chat.completions.create({ messages, stream })`. */
+  readonly chat: { completions: ChatCompletions };
 
   constructor(worker?: Worker) {
     registerErrorTransfer();
     this.worker = worker ?? new Worker(new URL("./worker.ts", import.meta.url), { type: "module", name: "skiff" });
     this.engine = Comlink.wrap<Engine>(this.worker);
+    this.chat = {
+      completions: new ChatCompletions({
+        chatPrompt: (messages) => this.chatPrompt(messages),
+        generate: (prompt, settings, onToken) => this.generate(prompt, settings, onToken),
+        loadedModelId: () => this.loadedId,
+      }),
+    };
+  }
+
+  /** A conversation's prompt as the loaded model's chat template renders it, and its token ids. */
+  chatPrompt(messages: ChatMessage[]): Promise<ChatPrompt> {
+    return this.engine.chatPrompt(messages);
   }
 
   deviceInfo(): ReturnType<Engine["deviceInfo"]> {
@@ -56,14 +74,16 @@ export class SkiffClient {
   }
 
   /** Kernel tuning on a first load reports through `options.onProgress` (or the third argument). */
-  load(
+  async load(
     id: string,
     options: LoadOptions & { onProgress?: (p: LoadProgress) => void } = {},
     onProgress?: (p: LoadProgress) => void,
   ): Promise<LoadedModelInfo> {
     const { onProgress: fromOptions, ...rest } = options;
     const report = onProgress ?? fromOptions;
-    return this.engine.load(id, rest, report && Comlink.proxy(report));
+    const loaded = await this.engine.load(id, rest, report && Comlink.proxy(report));
+    this.loadedId = loaded.id;
+    return loaded;
   }
 
   /**

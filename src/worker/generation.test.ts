@@ -9,6 +9,7 @@ const result = (text: string): GenerateResult => ({
   stopReason: "max-tokens",
   stats: {
     promptTokens: 1,
+    cachedPromptTokens: 0,
     generatedTokens: 2,
     timeToFirstTokenMs: 1,
     prefillTokensPerSecond: 1,
