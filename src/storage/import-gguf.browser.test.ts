@@ -104,9 +104,9 @@ describe("import-gguf", () => {
     const header = await readGgufHeader(new Blob([good as BlobPart]));
     const tensors = header.tensors.map((t) => {
       const data = good.slice(t.offset, t.offset + t.byteSize);
-      // Rewrite blk.0.ffn_up as Q4_1 (type 3): 20 bytes per 32 elements.
+      // Rewrite blk.0.ffn_up as Q2_K (type 10): 84 bytes per 256 elements.
       if (t.name === "blk.0.ffn_up.weight")
-        return { name: t.name, dims: t.dims, type: 3, data: new Uint8Array((t.dims[0] * t.dims[1] * 20) / 32) };
+        return { name: t.name, dims: t.dims, type: 10, data: new Uint8Array((t.dims[0] * t.dims[1] * 84) / 256) };
       return { name: t.name, dims: t.dims, type: t.type, data };
     });
     type Metadata = Parameters<typeof writeGguf>[0]["metadata"];
@@ -120,9 +120,9 @@ describe("import-gguf", () => {
     const bad = writeGguf({ metadata, tensors });
     const store = freshStore();
     await expectCode(
-      importGguf(store, new Blob([bad as BlobPart]), { name: "q41.gguf" }),
+      importGguf(store, new Blob([bad as BlobPart]), { name: "q2k.gguf" }),
       "unsupported-type",
-      /blk\.0\.ffn_up\.weight is Q4_1/,
+      /blk\.0\.ffn_up\.weight is Q2_K/,
     );
     expect(await store.list()).toEqual([]);
   });

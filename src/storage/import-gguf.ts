@@ -5,6 +5,7 @@ import { readGgufHeader, type GgufHeader, type GgufTensorInfo } from "../loaders
 import { llamaConfigFromGguf, llamaTensorMap } from "../loaders/gguf-llama.ts";
 import { ggmlTypeName, GGML_TYPE, weightTypeOf } from "../loaders/ggml-types.ts";
 import { repack } from "../loaders/repack.ts";
+import { WEIGHT_TYPES } from "../loaders/ggml-quants.ts";
 import { tokenizerSpecFromGguf, type TokenizerSpec } from "../tokenizer/tokenizer.ts";
 import type { LlamaConfig } from "../models/llama-config.ts";
 import { ModelStore, type ModelManifest } from "./model-store.ts";
@@ -41,6 +42,8 @@ export function tensorPlan(h: GgufHeader, config: LlamaConfig): [string, GgufTen
   return plan;
 }
 
+const SUPPORTED_TYPES = WEIGHT_TYPES.map((t) => t.toUpperCase()).join(", ");
+
 /** Everything that can be refused before a byte is written: architecture, tokenizer, tensor types. */
 export function validateGguf(h: GgufHeader): {
   config: LlamaConfig;
@@ -54,7 +57,7 @@ export function validateGguf(h: GgufHeader): {
     if (weightTypeOf(info.type) === undefined) {
       throw new SkiffError(
         "unsupported-type",
-        `Tensor ${info.name} is ${ggmlTypeName(info.type)}, which Skiff cannot run yet (supported: F32, F16, Q8_0, Q4_0)`,
+        `Tensor ${info.name} is ${ggmlTypeName(info.type)}, which Skiff cannot run yet (supported: ${SUPPORTED_TYPES})`,
       );
     }
     if (info.dims.length === 1 && info.type !== GGML_TYPE.F32) {
