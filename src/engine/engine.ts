@@ -255,6 +255,7 @@ export class Engine {
     tuner.runs = options.tuningRuns ?? DEFAULT_TUNING_RUNS;
     tuner.styles = options.tuningCandidates !== "all" && ctx.isCpuAdapter ? ["rowwise"] : KERNEL_STYLES;
     tuner.losers.clear();
+    tuner.familyChoice.clear();
     tuner.unmeasured.clear();
     const first = tuner.records.length;
     tuner.used.clear();

@@ -101,6 +101,24 @@ describe("tuner", () => {
     );
   });
 
+  test("a later shape of an op keeps the variant its first shape chose when that is within noise", async () => {
+    const ctx = await testContext();
+    await withTuner(
+      ctx,
+      (t) => {
+        t.measuring = true;
+        t.noise = Infinity;
+      },
+      async () => {
+        await checkMatmul(ctx, "q8_0", 1, 257, 96, {}, "first shape");
+        await checkMatmul(ctx, "q8_0", 1, 65, 64, {}, "second shape");
+        const [first, second] = ctx.tuner.records;
+        expect(second.key).toBe("gemv:q8_0:65x64");
+        expect(choiceName(second.chosen)).toBe(choiceName(first.chosen));
+      },
+    );
+  });
+
   test("a stored choice is used without timing", async () => {
     const ctx = await testContext();
     const stored: KernelChoice = { variant: "cooperative", workgroupSize: 256 };

@@ -63,6 +63,10 @@ export class KernelTuner {
   readonly used = new Map<string, KernelChoice>();
   /** Candidates cut off per op family (the key without its shape): "gemv:q4_0" -> ["cooperative/256"]. */
   readonly losers = new Map<string, Set<string>>();
+  /** The choice at an op family's first measured shape; later shapes keep it unless another is more than `noise`
+   *  faster. */
+  readonly familyChoice = new Map<string, KernelChoice>();
+  noise = 0.1;
   onRecord?: (r: TuneRecord) => void;
 }
 
@@ -143,6 +147,8 @@ async function measure<K extends { dispatches: Dispatch[] }>(
   const started = performance.now();
   const times: CandidateTime[] = [];
   let best: { kernel: K; choice: KernelChoice; ms: number } | undefined;
+  const incumbent = tuner.familyChoice.get(family);
+  let kept: typeof best;
   // Prepared all at once: pipeline compilation (the bulk of tuning's cost on a CPU adapter) then overlaps.
   const prepared = await Promise.allSettled(op.candidates.map((choice) => op.prepare(choice)));
   for (const [i, choice] of op.candidates.entries()) {
@@ -166,12 +172,16 @@ async function measure<K extends { dispatches: Dispatch[] }>(
     op.timing?.after(kernel);
     times.push({ choice, ms, runs });
     if (!best || ms < best.ms) best = { kernel, choice, ms };
+    if (incumbent && sameChoice(choice, incumbent)) kept = { kernel, choice, ms };
   }
+  // Within noise of the best, the variant the family already runs wins: one pipeline fewer to compile on every load.
+  if (best && kept && kept.ms <= best.ms * (1 + tuner.noise)) best = kept;
   const elapsedMs = performance.now() - started;
   tuner.spentMs += elapsedMs;
   if (!best) throw new SkiffError("bad-shape", `${op.key}: no variant of this op can run on this device`);
   tuner.choices.set(op.key, best.choice);
-  const winner = best.ms;
+  if (!incumbent) tuner.familyChoice.set(family, best.choice);
+  const winner = Math.min(...times.map((t) => t.ms ?? Infinity));
   const losers = tuner.losers.get(family) ?? new Set<string>();
   for (const t of times) if (t.ms !== null && t.ms >= winner * tuner.cutoff) losers.add(choiceName(t.choice));
   tuner.losers.set(family, losers);
