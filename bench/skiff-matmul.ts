@@ -5,7 +5,8 @@ import { uploadBuffer } from "../src/gpu/readback.ts";
 import { defaultMatmulVariant, gemv, MATMUL_VARIANTS, type MatmulVariant } from "../src/kernels/gemv.ts";
 import { gemm } from "../src/kernels/gemm.ts";
 import { destroyWeight, uploadWeight, weightBytes, type GpuWeight } from "../src/kernels/weights.ts";
-import { dequantize, ggufBytes, quantize } from "../src/loaders/ggml-quants.ts";
+import { dequantize, ggufBytes, type WeightType } from "../src/loaders/ggml-quants.ts";
+import { randomWeightBytes } from "../src/kernels/weight-fixtures.ts";
 import { repack } from "../src/loaders/repack.ts";
 import { randomF32 } from "../src/kernels/testing.ts";
 import { SKIFF_TIMED, timeSkiff } from "./skiff-timing.ts";
@@ -55,16 +56,19 @@ interface BenchWeight {
 }
 
 function randomWeight(ctx: GpuContext, c: MatmulCase, random: () => number): BenchWeight {
-  const bytes = quantize(c.type, randomF32(c.n * c.k, random, 0.05));
-  const gpu = uploadWeight(ctx, repack(c.type, bytes, c.n, c.k, c.id), `bench.${c.id}`);
-  const rowBytes = ggufBytes(c.type, c.k);
+  // A case may name any runnable type (bench/types.ts lists those with peers); types without a quantizer
+  // (K-quants) get random valid blocks of the same size.
+  const type = c.type as WeightType;
+  const bytes = randomWeightBytes(type, c.n * c.k, random, 0.05);
+  const gpu = uploadWeight(ctx, repack(type, bytes, c.n, c.k, c.id), `bench.${c.id}`);
+  const rowBytes = ggufBytes(type, c.k);
   const rows = new Map<number, Float64Array>();
   return {
     gpu,
     value(row, j) {
       let values = rows.get(row);
       if (!values) {
-        values = dequantize(c.type, bytes.subarray(row * rowBytes, (row + 1) * rowBytes), c.k);
+        values = dequantize(type, bytes.subarray(row * rowBytes, (row + 1) * rowBytes), c.k);
         rows.set(row, values);
       }
       return values[j];

@@ -69,19 +69,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let b4 = w_block(rb.x, b); let b5 = w_block(rb.y, b); let b6 = w_block(rb.z, b); let b7 = w_block(rb.w, b);
     let b8 = w_block(rc.x, b); let b9 = w_block(rc.y, b); let b10 = w_block(rc.z, b); let b11 = w_block(rc.w, b);
     let b12 = w_block(rd.x, b); let b13 = w_block(rd.y, b); let b14 = w_block(rd.z, b); let b15 = w_block(rd.w, b);
-    let da = vec4<f32>(w_scale(ra.x, b), w_scale(ra.y, b), w_scale(ra.z, b), w_scale(ra.w, b));
-    let db = vec4<f32>(w_scale(rb.x, b), w_scale(rb.y, b), w_scale(rb.z, b), w_scale(rb.w, b));
-    let dc = vec4<f32>(w_scale(rc.x, b), w_scale(rc.y, b), w_scale(rc.z, b), w_scale(rc.w, b));
-    let dd = vec4<f32>(w_scale(rd.x, b), w_scale(rd.y, b), w_scale(rd.z, b), w_scale(rd.w, b));
+    // WScale is an f32 or a vec2 (types with mins), so sixteen plain locals rather than packed vectors.
+    let d0 = w_scale(ra.x, b); let d1 = w_scale(ra.y, b); let d2 = w_scale(ra.z, b); let d3 = w_scale(ra.w, b);
+    let d4 = w_scale(rb.x, b); let d5 = w_scale(rb.y, b); let d6 = w_scale(rb.z, b); let d7 = w_scale(rb.w, b);
+    let d8 = w_scale(rc.x, b); let d9 = w_scale(rc.y, b); let d10 = w_scale(rc.z, b); let d11 = w_scale(rc.w, b);
+    let d12 = w_scale(rd.x, b); let d13 = w_scale(rd.y, b); let d14 = w_scale(rd.z, b); let d15 = w_scale(rd.w, b);
     for (var c = 0u; c < 4u; c++) {
-      let w0 = w_chunk(b0, c, da.x); let w1 = w_chunk(b1, c, da.y);
-      let w2 = w_chunk(b2, c, da.z); let w3 = w_chunk(b3, c, da.w);
-      let w4 = w_chunk(b4, c, db.x); let w5 = w_chunk(b5, c, db.y);
-      let w6 = w_chunk(b6, c, db.z); let w7 = w_chunk(b7, c, db.w);
-      let w8 = w_chunk(b8, c, dc.x); let w9 = w_chunk(b9, c, dc.y);
-      let w10 = w_chunk(b10, c, dc.z); let w11 = w_chunk(b11, c, dc.w);
-      let w12 = w_chunk(b12, c, dd.x); let w13 = w_chunk(b13, c, dd.y);
-      let w14 = w_chunk(b14, c, dd.z); let w15 = w_chunk(b15, c, dd.w);
+      let w0 = w_chunk(b0, c, d0); let w1 = w_chunk(b1, c, d1);
+      let w2 = w_chunk(b2, c, d2); let w3 = w_chunk(b3, c, d3);
+      let w4 = w_chunk(b4, c, d4); let w5 = w_chunk(b5, c, d5);
+      let w6 = w_chunk(b6, c, d6); let w7 = w_chunk(b7, c, d7);
+      let w8 = w_chunk(b8, c, d8); let w9 = w_chunk(b9, c, d9);
+      let w10 = w_chunk(b10, c, d10); let w11 = w_chunk(b11, c, d11);
+      let w12 = w_chunk(b12, c, d12); let w13 = w_chunk(b13, c, d13);
+      let w14 = w_chunk(b14, c, d14); let w15 = w_chunk(b15, c, d15);
       let k8 = b * 4u + c;
       acc0 = row16(acc0, x_chunk(ia.x, k8), w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
       acc1 = row16(acc1, x_chunk(ia.y, k8), w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);

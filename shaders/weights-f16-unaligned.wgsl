@@ -8,6 +8,8 @@
 
 // The block is its first word's index; w_chunk loads the words it needs (fewer live registers in a register tile).
 alias WBlock = u32;
+// What w_scale gives and w_chunk takes: one f32 here (types with mins or two scales per block use a vec2).
+alias WScale = f32;
 
 fn w_stride() -> u32 {
   return (params.cols + 1u) / 2u;
@@ -27,12 +29,12 @@ fn w_block(row: u32, blk: u32) -> WBlock {
 }
 
 // Plain floats have no scale.
-fn w_scale(row: u32, blk: u32) -> f32 {
+fn w_scale(row: u32, blk: u32) -> WScale {
   return 1.0;
 }
 
 // Elements 8c .. 8c+7 of a block (c in 0..3); d is always 1.
-fn w_chunk(w: WBlock, c: u32, d: f32) -> mat2x4<f32> {
+fn w_chunk(w: WBlock, c: u32, d: WScale) -> mat2x4<f32> {
   let q = w_words4(w + 4u * c);
   return mat2x4<f32>(
     vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)),

@@ -10,6 +10,8 @@
 // A block of f32 is 128 bytes: rather than hold it in registers, the block is its first vec4's index and w_chunk
 // loads the two vec4 it needs (the same loads, far fewer live registers in a register tile).
 alias WBlock = u32;
+// What w_scale gives and w_chunk takes: one f32 here (types with mins or two scales per block use a vec2).
+alias WScale = f32;
 
 fn w_word(i: u32) -> u32 {
   return codes[i >> 2u][i & 3u];
@@ -21,12 +23,12 @@ fn w_block(row: u32, blk: u32) -> WBlock {
 }
 
 // Plain floats have no scale.
-fn w_scale(row: u32, blk: u32) -> f32 {
+fn w_scale(row: u32, blk: u32) -> WScale {
   return 1.0;
 }
 
 // Elements 8c .. 8c+7 of a block (c in 0..3); d is always 1.
-fn w_chunk(w: WBlock, c: u32, d: f32) -> mat2x4<f32> {
+fn w_chunk(w: WBlock, c: u32, d: WScale) -> mat2x4<f32> {
   return mat2x4<f32>(bitcast<vec4<f32>>(codes[w + 2u * c]), bitcast<vec4<f32>>(codes[w + 2u * c + 1u]));
 }
 

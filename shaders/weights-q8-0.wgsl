@@ -9,6 +9,8 @@
 
 // The codes of one 32-block of one row, as loaded.
 alias WBlock = array<vec4<u32>, 2>;
+// What w_scale gives and w_chunk takes: one f32 here (types with mins or two scales per block use a vec2).
+alias WScale = f32;
 
 // Block `blk` of `row` (within this chunk); the block must be whole.
 fn w_block(row: u32, blk: u32) -> WBlock {
@@ -17,7 +19,7 @@ fn w_block(row: u32, blk: u32) -> WBlock {
 }
 
 // The f16 d of block `blk` of `row`.
-fn w_scale(row: u32, blk: u32) -> f32 {
+fn w_scale(row: u32, blk: u32) -> WScale {
   let pair = unpack2x16float(scales[row * ((params.cols + 63u) / 64u) + blk / 2u]);
   return select(pair.x, pair.y, (blk & 1u) == 1u);
 }
@@ -28,7 +30,7 @@ fn q8_word(q: u32) -> vec4<f32> {
 }
 
 // Elements 8c .. 8c+7 of a block, dequantized with its scale d (c in 0..3).
-fn w_chunk(w: WBlock, c: u32, d: f32) -> mat2x4<f32> {
+fn w_chunk(w: WBlock, c: u32, d: WScale) -> mat2x4<f32> {
   let v = w[c / 2u];
   let odd = (c & 1u) == 1u;
   return mat2x4<f32>(q8_word(select(v.x, v.z, odd)) * d, q8_word(select(v.y, v.w, odd)) * d);

@@ -34,6 +34,31 @@ const SHAPES: Record<WeightType, [count: number, vocabSize: number, dim: number]
     [5, 257, 4160],
     [67, 20, 96],
   ],
+  q4_1: [
+    [1, 1, 32],
+    [5, 257, 4160],
+  ],
+  q5_0: [
+    [1, 1, 96],
+    [5, 257, 4160],
+  ],
+  q5_1: [
+    [67, 20, 32],
+    [5, 257, 4160],
+  ],
+  // K-quants: 256-element super-blocks; 4352 = 17 of them.
+  q4_k: [
+    [1, 1, 256],
+    [5, 257, 4352],
+  ],
+  q5_k: [
+    [67, 20, 512],
+    [5, 257, 4352],
+  ],
+  q6_k: [
+    [1, 1, 256],
+    [5, 257, 4352],
+  ],
 };
 
 async function check(
@@ -72,6 +97,9 @@ describe("embedding", () => {
     ["q4_0", 64],
     ["f16", 33],
     ["f32", 65],
+    ["q5_0", 96],
+    ["q5_k", 256],
+    ["q6_k", 512],
   ] as const) {
     const name = `embedding-${type}(count=9, vocabSize=257, dim=${dim}, split into row chunks, ids past the table)`;
     test(name, async () => {

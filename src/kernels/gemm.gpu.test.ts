@@ -40,6 +40,31 @@ const SHAPES: Record<WeightType, [m: number, rows: number, cols: number][]> = {
     [5, 257, 4160],
     [67, 33, 96],
   ],
+  q4_1: [
+    [2, 1, 32],
+    [5, 257, 4160],
+  ],
+  q5_0: [
+    [2, 1, 96],
+    [5, 257, 4160],
+  ],
+  q5_1: [
+    [67, 33, 32],
+    [5, 257, 4160],
+  ],
+  // K-quants: 256-element super-blocks; 4352 = 17 of them.
+  q4_k: [
+    [2, 1, 256],
+    [5, 257, 4352],
+  ],
+  q5_k: [
+    [67, 33, 256],
+    [5, 257, 4352],
+  ],
+  q6_k: [
+    [2, 1, 256],
+    [5, 257, 4352],
+  ],
 };
 
 async function check(
@@ -81,6 +106,9 @@ describe("gemm", () => {
     ["f16", 65],
     ["q8_0", 64],
     ["f32", 36],
+    ["q5_1", 64],
+    ["q4_k", 256],
+    ["q6_k", 512],
   ] as const) {
     for (const variant of MATMUL_VARIANTS) {
       const name = `gemm-${type}(m=5, rows=257, cols=${cols}, ${variant}, split into row chunks)`;

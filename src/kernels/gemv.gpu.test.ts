@@ -39,6 +39,31 @@ const SHAPES: Record<WeightType, [rows: number, cols: number][]> = {
     [257, 4160],
     [6, 96],
   ],
+  q4_1: [
+    [1, 32],
+    [257, 4160],
+  ],
+  q5_0: [
+    [1, 96],
+    [257, 4160],
+  ],
+  q5_1: [
+    [1, 32],
+    [257, 4160],
+  ],
+  // K-quants: 256-element super-blocks; 4352 = 17 of them.
+  q4_k: [
+    [1, 256],
+    [257, 4352],
+  ],
+  q5_k: [
+    [1, 256],
+    [257, 4352],
+  ],
+  q6_k: [
+    [1, 256],
+    [257, 4352],
+  ],
 };
 
 async function check(
@@ -90,6 +115,12 @@ describe("gemv", () => {
     ["f16", 65],
     ["q8_0", 64],
     ["f32", 33],
+    ["q4_1", 64],
+    ["q5_0", 96],
+    ["q5_1", 160],
+    ["q4_k", 512],
+    ["q5_k", 256],
+    ["q6_k", 768],
   ] as const) {
     for (const variant of MATMUL_VARIANTS) {
       const name = `gemv-${type}(rows=257, cols=${cols}, ${variant}, split into row chunks)`;
@@ -142,7 +173,7 @@ describe("gemv", () => {
     expect(() => gemv(ctx, { weight: w.gpu, x: big, out: big, variant: "fast" as MatmulVariant })).toThrow(
       /unknown variant "fast"/,
     );
-    const q4k = { ...w.gpu, type: "q4_k" as WeightType };
-    expect(() => gemv(ctx, { weight: q4k, x: big, out: big })).toThrow(/type q4_k have no kernels/);
+    const q2k = { ...w.gpu, type: "q2_k" as WeightType };
+    expect(() => gemv(ctx, { weight: q2k, x: big, out: big })).toThrow(/type q2_k have no kernels/);
   });
 });

@@ -1,7 +1,9 @@
 // Test support for the weight kernels: random weights of any type uploaded as GPU planes, with the float64 values
-// the reference must use (the GGUF bytes dequantized, so a test checks the kernel, not the quantizer).
+// the reference must use (the GGUF bytes dequantized, so a test checks the kernel, not the quantizer). Types without
+// a quantizer (K-quants) get random valid blocks.
 import type { GpuContext } from "../gpu/device.ts";
 import { dequantize, quantize, type WeightType } from "../loaders/ggml-quants.ts";
+import { isKQuant, randomKQuantBytes } from "../loaders/k-quants.ts";
 import { repack } from "../loaders/repack.ts";
 import { randomF32 } from "./testing.ts";
 import { uploadWeight, type GpuWeight } from "./weights.ts";
@@ -20,11 +22,18 @@ export function randomWeight(
   random: () => number,
   label = "w",
 ): WeightFixture {
-  const bytes = quantize(type, randomF32(rows * cols, random, 1));
+  const bytes = randomWeightBytes(type, rows * cols, random);
   return {
     gpu: uploadWeight(ctx, repack(type, bytes, rows, cols, label), label),
     values: dequantize(type, bytes, rows * cols),
   };
+}
+
+/** GGUF bytes of `count` random weights of about +-`scale`: uniform floats quantized, or for types without a
+ *  quantizer (K-quants) random valid blocks. */
+export function randomWeightBytes(type: WeightType, count: number, random: () => number, scale = 1): Uint8Array {
+  if (isKQuant(type)) return randomKQuantBytes(type, count, random, scale);
+  return quantize(type, randomF32(count, random, scale));
 }
 
 /** Runs `body` with ctx.bindingLimit lowered to `bytes`, restoring it afterwards. */

@@ -6,11 +6,18 @@ import f16Source from "../../shaders/weights-f16.wgsl?raw";
 import f16UnalignedSource from "../../shaders/weights-f16-unaligned.wgsl?raw";
 import q8_0Source from "../../shaders/weights-q8-0.wgsl?raw";
 import q4_0Source from "../../shaders/weights-q4-0.wgsl?raw";
+import blocksSource from "../../shaders/weights-blocks.wgsl?raw";
+import q4_1Source from "../../shaders/weights-q4-1.wgsl?raw";
+import q5_0Source from "../../shaders/weights-q5-0.wgsl?raw";
+import q5_1Source from "../../shaders/weights-q5-1.wgsl?raw";
+import q4_kSource from "../../shaders/weights-q4-k.wgsl?raw";
+import q5_kSource from "../../shaders/weights-q5-k.wgsl?raw";
+import q6_kSource from "../../shaders/weights-q6-k.wgsl?raw";
 import xVec4Source from "../../shaders/gemm-x-vec4.wgsl?raw";
 import xScalarSource from "../../shaders/gemm-x-scalar.wgsl?raw";
 import type { GpuContext } from "../gpu/device.ts";
 import { SkiffError } from "../errors.ts";
-import type { WeightType } from "../loaders/ggml-quants.ts";
+import { WEIGHT_TYPES, type WeightType } from "../loaders/ggml-quants.ts";
 import { checkWeightShape, planeStrides, type PackedWeight } from "../loaders/repack.ts";
 
 export interface WeightChunk {
@@ -18,7 +25,7 @@ export interface WeightChunk {
   rowStart: number;
   rows: number;
   codes: GPUBuffer;
-  /** Present for block types (q8_0, q4_0). */
+  /** Present for block types. */
   scales?: GPUBuffer;
 }
 
@@ -114,9 +121,20 @@ function upload(ctx: GpuContext, words: Uint32Array, label: string): GPUBuffer {
 
 // ---- Shared by the launchers of the kernels that read weights (gemv, gemm, embedding) ----
 
+/** The block types after q4_0, whose access files share the helpers of weights-blocks.wgsl. */
+const BLOCK_SOURCES: Partial<Record<WeightType, string>> = {
+  q4_1: q4_1Source,
+  q5_0: q5_0Source,
+  q5_1: q5_1Source,
+  q4_k: q4_kSource,
+  q5_k: q5_kSource,
+  q6_k: q6_kSource,
+};
+
 /** WGSL weight access for a weight: bindings 2 (codes) and 3 (scales, block types), then the uniform, and
- *  w_block / w_scale / w_chunk / w_load8_tail (see shaders/weights-*.wgsl). Float rows that do not start on vec4
- *  boundaries get a word-by-word file of their own: a runtime branch would cost SwiftShader both paths. */
+ *  w_block / w_scale / w_chunk / w_load8_tail with the WBlock and WScale types they pass between them (see
+ *  shaders/weights-*.wgsl). Float rows that do not start on vec4 boundaries get a word-by-word file of their own: a
+ *  runtime branch would cost SwiftShader both paths. */
 export function weightSource(type: WeightType, cols: number): { source: string; name: string } {
   switch (type) {
     case "f32":
@@ -127,12 +145,15 @@ export function weightSource(type: WeightType, cols: number): { source: string; 
       return { source: q8_0Source, name: "q8_0" };
     case "q4_0":
       return { source: q4_0Source, name: "q4_0" };
-    default:
-      throw new SkiffError(
-        "unsupported-type",
-        `weights of type ${String(type)} have no kernels (runnable: f32, f16, q8_0, q4_0)`,
-      );
   }
+  const source = BLOCK_SOURCES[type];
+  if (!source) {
+    throw new SkiffError(
+      "unsupported-type",
+      `weights of type ${String(type)} have no kernels (runnable: ${WEIGHT_TYPES.join(", ")})`,
+    );
+  }
+  return { source: `${blocksSource}\n${source}`, name: type };
 }
 
 /** Activation access for kernels reading X rows of `cols` f32: vec4 loads when rows start on vec4 boundaries. */

@@ -1,10 +1,22 @@
-// f16 conversion and ggml's reference quantizers on hand-built values, plus bit-exactness against the Q8_0/Q4_0
-// stories260K GGUF files (made by ggml's own reference quantizers from the f32 file).
+// f16 conversion, ggml's reference quantizers and the legacy dequantizers (Q4_1, Q5_0, Q5_1) on hand-built values,
+// plus bit-exactness against the Q8_0/Q4_0 stories260K GGUF files (made by ggml's own reference quantizers from the
+// f32 file).
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { f16ToF32, f32ToF16 } from "./f16.ts";
-import { dequantize, quantize, quantizeQ4_0, quantizeQ8_0, QK } from "./ggml-quants.ts";
+import {
+  BLOCK_GEOMETRY,
+  dequantize,
+  ggufBytes,
+  quantize,
+  quantizeLegacy,
+  quantizeQ4_0,
+  quantizeQ8_0,
+  QK,
+  WEIGHT_TYPES,
+} from "./ggml-quants.ts";
 import { parseGgufHeader, type GgufHeader } from "./gguf.ts";
+import { ggmlType, runnableTypeNames, WEIGHT_TYPE_IDS, weightTypeOf } from "./ggml-types.ts";
 
 describe("f16", () => {
   const cases: [number, number][] = [
@@ -142,20 +154,124 @@ describe("quantizeQ4_0", () => {
   });
 });
 
+function half(value: number): number[] {
+  const h = f32ToF16(value);
+  return [h & 0xff, h >> 8];
+}
+
+/** Legacy block bytes for codes q[0..31]: d, then m (the _1 types), qh (Q5: bit j = fifth bit of element j), qs
+ *  (byte j = element j in the low nibble, element j + 16 in the high nibble). */
+function legacyBlock(d: number, m: number | undefined, five: boolean, q: number[]): number[] {
+  let qh = 0;
+  for (let j = 0; j < QK; j++) qh += ((q[j] >> 4) & 1) * 2 ** j;
+  const qs = Array.from({ length: 16 }, (_, j) => (q[j] & 0xf) | ((q[j + 16] & 0xf) << 4));
+  const qhBytes = [qh & 0xff, (qh >>> 8) & 0xff, (qh >>> 16) & 0xff, qh >>> 24];
+  return [...half(d), ...(m === undefined ? [] : half(m)), ...(five ? qhBytes : []), ...qs];
+}
+
+describe("legacy dequantizers on hand-built blocks", () => {
+  const q5 = Array.from({ length: QK }, (_, j) => (j * 13 + 5) % 32);
+  const q4 = q5.map((v) => v & 0xf);
+
+  test("q4_1: q * d + m, low nibbles 0..15 and high nibbles 16..31", () => {
+    const bytes = new Uint8Array([...legacyBlock(0.5, -3, false, q4), ...legacyBlock(-2, 0.25, false, q4)]);
+    expect(bytes.length).toBe(ggufBytes("q4_1", 64));
+    const got = dequantize("q4_1", bytes, 64);
+    for (let j = 0; j < QK; j++) {
+      expect(got[j]).toBe(q4[j] * 0.5 - 3);
+      expect(got[QK + j]).toBe(q4[j] * -2 + 0.25);
+    }
+    expect(Math.min(...q4)).toBe(0);
+    expect(Math.max(...q4)).toBe(15);
+  });
+
+  test("q5_0: (q - 16) * d with the fifth bit of element j in bit j of qh", () => {
+    const bytes = new Uint8Array([...legacyBlock(0.25, undefined, true, q5), ...legacyBlock(-1, undefined, true, q5)]);
+    expect(bytes.length).toBe(ggufBytes("q5_0", 64));
+    const got = dequantize("q5_0", bytes, 64);
+    for (let j = 0; j < QK; j++) {
+      expect(got[j]).toBe((q5[j] - 16) * 0.25);
+      expect(got[QK + j]).toBe((q5[j] - 16) * -1);
+    }
+    expect(got[q5.indexOf(0)]).toBe(-4);
+    expect(got[q5.indexOf(31)]).toBe(3.75);
+    expect(Object.is(got[QK + q5.indexOf(16)], -0)).toBe(true); // 0 * -1, as ggml gives it
+  });
+
+  test("q5_0: qh bits 16..31 belong to the high nibbles", () => {
+    const q = new Array<number>(QK).fill(0);
+    q[16] = 16; // only qh bit 16
+    q[31] = 31; // qh bit 31 and the high nibble of qs[15]
+    const bytes = new Uint8Array(legacyBlock(1, undefined, true, q));
+    expect(Array.from(bytes.slice(2, 6))).toEqual([0, 0, 0x01, 0x80]);
+    const got = dequantize("q5_0", bytes, QK);
+    expect(got[16]).toBe(0);
+    expect(got[31]).toBe(15);
+    expect(got[0]).toBe(-16);
+  });
+
+  test("q5_1: q * d + m, rounded once to f32", () => {
+    const d = 1 + 2 ** -10;
+    const m = -(2 ** -20);
+    const bytes = new Uint8Array(legacyBlock(d, m, true, q5));
+    const got = dequantize("q5_1", bytes, QK);
+    for (let j = 0; j < QK; j++) expect(got[j]).toBe(Math.fround(q5[j] * d + m));
+    expect(got[q5.indexOf(31)]).not.toBe(31 * d + m); // the exact value needs more than 24 bits
+  });
+});
+
+describe("legacy quantizers", () => {
+  test("q4_1: d = (max - min)/15, m = min, q = trunc((x - min)/d + 0.5)", () => {
+    const x = block((j) => (j % 16) - 1);
+    const bytes = quantizeLegacy("q4_1", x);
+    expect(Array.from(bytes.slice(0, 4))).toEqual([0x00, 0x3c, 0x00, 0xbc]); // d = 1, m = -1
+    for (let j = 0; j < 16; j++) expect(bytes[4 + j]).toBe(j | (j << 4));
+    expect(Array.from(dequantize("q4_1", bytes, QK))).toEqual(Array.from(x));
+  });
+
+  test("q5_0: d = max/-16, q = min(31, trunc(x/d + 16.5)), fifth bits in qh", () => {
+    const x = block((j) => j - 16); // max magnitude -16 -> d = 1, q = j
+    const bytes = quantizeLegacy("q5_0", x);
+    expect(Array.from(bytes.slice(0, 6))).toEqual([0x00, 0x3c, 0x00, 0x00, 0xff, 0xff]);
+    for (let j = 0; j < 16; j++) expect(bytes[6 + j]).toBe(j | (j << 4));
+    expect(Array.from(dequantize("q5_0", bytes, QK))).toEqual(Array.from(x));
+  });
+
+  test("q5_0: a positive extreme maps to code 0 and the opposite extreme clips at 31", () => {
+    const x = block((j) => (j === 2 ? 16 : j === 3 ? -16 : 0));
+    const back = dequantize("q5_0", quantizeLegacy("q5_0", x), QK);
+    expect(back[2]).toBe(16); // d = -1, (0 - 16) * -1
+    expect(back[3]).toBe(-15); // 16 + 16.5 -> 32 -> clipped to 31
+  });
+
+  test("q5_1: d = (max - min)/31, m = min", () => {
+    const x = block((j) => 1 + j * 0.5);
+    const bytes = quantizeLegacy("q5_1", x);
+    expect(Array.from(bytes.slice(0, 8))).toEqual([0x00, 0x38, 0x00, 0x3c, 0x00, 0x00, 0xff, 0xff]);
+    expect(Array.from(dequantize("q5_1", bytes, QK))).toEqual(Array.from(x));
+  });
+
+  test("all-zero blocks have zero codes", () => {
+    expect(Array.from(quantizeLegacy("q4_1", new Float32Array(QK)))).toEqual(new Array(20).fill(0));
+    expect(Array.from(quantizeLegacy("q5_1", new Float32Array(QK)))).toEqual(new Array(24).fill(0));
+  });
+});
+
 describe("quantize/dequantize", () => {
   test("random blocks dequantize within half a step (plus the f16 rounding of d)", () => {
     const x = Float32Array.from({ length: QK * 64 }, (_, i) => Math.sin(i * 12.9898) * 3);
     for (const [type, steps] of [
       ["q8_0", 127],
       ["q4_0", 8],
+      ["q5_0", 16],
     ] as const) {
       const back = dequantize(type, quantize(type, x), x.length);
       for (let b = 0; b < 64; b++) {
         let amax = 0;
         for (let j = 0; j < QK; j++) amax = Math.max(amax, Math.abs(x[b * QK + j]));
-        // Q4_0 can clip the element opposite the extreme by one whole step; d's f16 rounding adds up to
+        // Q4_0 and Q5_0 can clip the element opposite the extreme by one whole step; d's f16 rounding adds up to
         // steps * 2^-11 of a step.
-        const bound = (amax / steps) * ((type === "q4_0" ? 1 : 0.5) + steps * 2 ** -11);
+        const bound = (amax / steps) * ((type === "q8_0" ? 0.5 : 1) + steps * 2 ** -11);
         for (let j = 0; j < QK; j++) expect(Math.abs(back[b * QK + j] - x[b * QK + j])).toBeLessThanOrEqual(bound);
       }
     }
@@ -169,8 +285,46 @@ describe("quantize/dequantize", () => {
     );
   });
 
-  test("block types reject a partial block", () => {
+  test("asymmetric types dequantize within half a step (plus the f16 rounding of d and m)", () => {
+    const x = Float32Array.from({ length: QK * 64 }, (_, i) => Math.sin(i * 12.9898) * 3 + 1);
+    for (const [type, steps] of [
+      ["q4_1", 15],
+      ["q5_1", 31],
+    ] as const) {
+      const back = dequantize(type, quantize(type, x), x.length);
+      for (let b = 0; b < 64; b++) {
+        const v = x.subarray(b * QK, (b + 1) * QK);
+        const min = Math.min(...v);
+        const d = (Math.max(...v) - min) / steps;
+        const bound = d * (0.5 + steps * 2 ** -11) + Math.abs(min) * 2 ** -11 + 1e-6;
+        for (let j = 0; j < QK; j++) expect(Math.abs(back[b * QK + j] - v[j])).toBeLessThanOrEqual(bound);
+      }
+    }
+  });
+
+  test("block types reject a partial block; K-quants have no quantizer", () => {
     expect(() => quantizeQ4_0(new Float32Array(33))).toThrow(/33 elements/);
+    expect(() => quantize("q5_1", new Float32Array(40))).toThrow(/40 elements/);
+    expect(() => quantize("q4_k", new Float32Array(256))).toThrow(/q4_k: Skiff has no K-quant quantizer/);
+  });
+});
+
+describe("runnable types", () => {
+  test("every weight type maps to its ggml id and back, with ggml's block geometry", () => {
+    for (const type of WEIGHT_TYPES) {
+      const id = WEIGHT_TYPE_IDS[type];
+      expect(weightTypeOf(id)).toBe(type);
+      expect(ggmlType(id)?.name.toLowerCase()).toBe(type);
+      expect([ggmlType(id)?.blockSize, ggmlType(id)?.typeSize]).toEqual([
+        BLOCK_GEOMETRY[type].elements,
+        BLOCK_GEOMETRY[type].bytes,
+      ]);
+    }
+    expect(runnableTypeNames()).toBe("F32, F16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K");
+  });
+
+  test("types without kernels (Q2_K, Q3_K, IQ2_XXS, Q8_1, BF16) have no weight type", () => {
+    for (const id of [10, 11, 16, 9, 30]) expect(weightTypeOf(id), ggmlType(id)?.name).toBeUndefined();
   });
 });
 

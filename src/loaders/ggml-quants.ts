@@ -1,39 +1,84 @@
-// ggml's reference quantizers and float64 dequantizers for the weight types Skiff runs (F32, F16, Q8_0, Q4_0),
-// producing and reading the exact GGUF tensor bytes. Ports of quantize_row_q8_0_ref / quantize_row_q4_0_ref /
-// dequantize_row_* (ggml-quants.c): the arithmetic is f32 (Math.fround) as in the C code, so bytes are identical.
+// ggml's weight types as Skiff runs them: block geometry, GGUF byte sizes, reference quantizers for the legacy
+// 32-element formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) and float64 dequantizers for every type, producing and reading
+// the exact GGUF tensor bytes. Quantizers port quantize_row_*_ref (ggml-quants.c) with f32 arithmetic
+// (Math.fround) as in the C code, so bytes are identical; K-quants (k-quants.ts) have no quantizer here.
 import { SkiffError } from "../errors.ts";
 import { f16ToF32, f32ToF16 } from "./f16.ts";
+import { dequantizeKQuant, isKQuant, K_QUANT_LAYOUT, QK_K } from "./k-quants.ts";
 
-export type WeightType = "f32" | "f16" | "q8_0" | "q4_0";
+export type WeightType = "f32" | "f16" | "q8_0" | "q4_0" | "q4_1" | "q5_0" | "q5_1" | "q4_k" | "q5_k" | "q6_k";
 
-export const WEIGHT_TYPES: readonly WeightType[] = ["f32", "f16", "q8_0", "q4_0"];
+export const WEIGHT_TYPES: readonly WeightType[] = [
+  "f32",
+  "f16",
+  "q8_0",
+  "q4_0",
+  "q4_1",
+  "q5_0",
+  "q5_1",
+  "q4_k",
+  "q5_k",
+  "q6_k",
+];
 
-/** Elements per quantization block. */
+/** The 32-element formats whose codes are 4 low bits plus, for Q5, a fifth bit. */
+export type LegacyType = "q4_0" | "q4_1" | "q5_0" | "q5_1";
+
+/** Elements per quantization block of the legacy formats. */
 export const QK = 32;
 /** GGUF bytes per block: f16 d + 32 int8 codes; f16 d + 16 bytes of nibbles. */
 export const Q8_0_BLOCK_BYTES = 34;
 export const Q4_0_BLOCK_BYTES = 18;
 
+/** Elements and GGUF bytes per block (1 element for plain floats). */
+export const BLOCK_GEOMETRY: Record<WeightType, { elements: number; bytes: number }> = {
+  f32: { elements: 1, bytes: 4 },
+  f16: { elements: 1, bytes: 2 },
+  q8_0: { elements: QK, bytes: Q8_0_BLOCK_BYTES },
+  q4_0: { elements: QK, bytes: Q4_0_BLOCK_BYTES },
+  q4_1: { elements: QK, bytes: 20 },
+  q5_0: { elements: QK, bytes: 22 },
+  q5_1: { elements: QK, bytes: 24 },
+  q4_k: { elements: QK_K, bytes: K_QUANT_LAYOUT.q4_k.blockBytes },
+  q5_k: { elements: QK_K, bytes: K_QUANT_LAYOUT.q5_k.blockBytes },
+  q6_k: { elements: QK_K, bytes: K_QUANT_LAYOUT.q6_k.blockBytes },
+};
+
+/** Legacy block layouts: d (f16) at 0, then m (f16, the _1 types), qh (u32, Q5), qs (16 bytes of nibbles). */
+export const LEGACY_LAYOUT: Record<LegacyType, { m: number; qh: number; qs: number; bits: 4 | 5 }> = {
+  q4_0: { m: -1, qh: -1, qs: 2, bits: 4 },
+  q4_1: { m: 2, qh: -1, qs: 4, bits: 4 },
+  q5_0: { m: -1, qh: 2, qs: 6, bits: 5 },
+  q5_1: { m: 2, qh: 4, qs: 8, bits: 5 },
+};
+
 const fround = Math.fround;
 
-/** GGUF byte length of `count` elements of `type` (count must be a whole number of blocks for block types). */
+/** GGUF byte length of `count` elements of `type`; block types need a whole number of blocks. */
 export function ggufBytes(type: WeightType, count: number): number {
-  switch (type) {
-    case "f32":
-      return count * 4;
-    case "f16":
-      return count * 2;
-    case "q8_0":
-      return (count / QK) * Q8_0_BLOCK_BYTES;
-    case "q4_0":
-      return (count / QK) * Q4_0_BLOCK_BYTES;
-  }
+  checkBlocks(type, count);
+  const { elements, bytes } = BLOCK_GEOMETRY[type];
+  return (count / elements) * bytes;
 }
 
 function checkBlocks(type: WeightType, count: number): void {
-  if ((type === "q8_0" || type === "q4_0") && count % QK !== 0) {
-    throw new SkiffError("bad-shape", `${type}: ${count} elements is not a whole number of ${QK}-element blocks`);
+  const { elements } = BLOCK_GEOMETRY[type];
+  if (count % elements !== 0) {
+    throw new SkiffError("bad-shape", `${type}: ${count} elements is not a whole number of ${elements}-element blocks`);
   }
+}
+
+/** Element e (0..31) of the legacy block at byte `o`: its low 4 bits (low nibble of qs[e] for e < 16, else the high
+ *  nibble of qs[e - 16]) and, for Q5, its fifth bit (bit e of qh as a little-endian u32). q = lo | hi << 4. */
+export function legacyCode(type: LegacyType, bytes: Uint8Array, o: number, e: number): [lo: number, hi: number] {
+  const { qh, qs } = LEGACY_LAYOUT[type];
+  const lo = e < 16 ? bytes[o + qs + e] & 0xf : bytes[o + qs + e - 16] >> 4;
+  return [lo, qh < 0 ? 0 : (bytes[o + qh + (e >> 3)] >> (e & 7)) & 1];
+}
+
+/** Whether `quantize` can make `type` from floats (K-quants have no quantizer; tests use random valid blocks). */
+export function hasQuantizer(type: WeightType): boolean {
+  return !isKQuant(type);
 }
 
 /** Quantizes `x` (a whole number of blocks) into Q8_0 blocks: d = amax/127, q = roundf(x/d). */
@@ -59,40 +104,73 @@ export function quantizeQ8_0(x: ArrayLike<number>): Uint8Array {
   return out;
 }
 
-/** Quantizes `x` into Q4_0 blocks: d = max/-8 (max = the signed value of largest magnitude), q = min(15, trunc(x/d + 8.5)),
- *  element j in the low nibble of byte j and element j+16 in its high nibble. */
-export function quantizeQ4_0(x: ArrayLike<number>): Uint8Array {
-  checkBlocks("q4_0", x.length);
+/**
+ * Quantizes `x` into legacy blocks of `type`.
+ * Symmetric (Q4_0, Q5_0; n = 8 or 16): d = max/-n where max is the signed value of largest magnitude,
+ * q = min(2n - 1, trunc(x/d + n + 0.5)). Asymmetric (Q4_1, Q5_1): m = min, d = (max - min)/(2^bits - 1),
+ * q = trunc((x - min)/d + 0.5), clamped to 15 for Q4_1 and kept to its low 5 bits for Q5_1 (a uint8 cast in C).
+ */
+export function quantizeLegacy(type: LegacyType, x: ArrayLike<number>): Uint8Array {
+  checkBlocks(type, x.length);
+  const { bytes: blockBytes } = BLOCK_GEOMETRY[type];
+  const layout = LEGACY_LAYOUT[type];
   const nb = x.length / QK;
-  const out = new Uint8Array(nb * Q4_0_BLOCK_BYTES);
+  const out = new Uint8Array(nb * blockBytes);
   const view = new DataView(out.buffer);
+  const q = new Array<number>(QK);
   for (let i = 0; i < nb; i++) {
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < QK; j++) {
-      const v = fround(x[i * QK + j]);
-      if (amax < Math.abs(v)) {
-        amax = Math.abs(v);
-        max = v;
+    const v = Array.from({ length: QK }, (_, j) => fround(x[i * QK + j]));
+    const o = i * blockBytes;
+    if (layout.m < 0) {
+      const n = layout.bits === 4 ? 8 : 16;
+      let amax = 0;
+      let max = 0;
+      for (const value of v) {
+        if (amax < Math.abs(value)) {
+          amax = Math.abs(value);
+          max = value;
+        }
+      }
+      const d = fround(max / -n);
+      const id = d ? fround(1 / d) : 0;
+      view.setUint16(o, f32ToF16(d), true);
+      // (int8_t)(v + n + 0.5f) truncates toward zero; v is in [-n, n] so the sum is positive.
+      for (let j = 0; j < QK; j++) q[j] = Math.min(2 * n - 1, Math.trunc(fround(fround(v[j] * id) + n + 0.5)));
+    } else {
+      // Compared as C does (not Math.min/max, which order -0 below 0): the first of equal values wins.
+      let min = Infinity;
+      let max = -Infinity;
+      for (const value of v) {
+        if (value < min) min = value;
+        if (value > max) max = value;
+      }
+      const d = fround(fround(max - min) / (2 ** layout.bits - 1));
+      const id = d ? fround(1 / d) : 0;
+      view.setUint16(o, f32ToF16(d), true);
+      view.setUint16(o + layout.m, f32ToF16(min), true);
+      for (let j = 0; j < QK; j++) {
+        const code = Math.trunc(fround(fround(fround(v[j] - min) * id) + 0.5));
+        q[j] = layout.bits === 4 ? Math.min(15, code) : code & 0xff;
       }
     }
-    const d = fround(max / -8);
-    const id = d ? fround(1 / d) : 0;
-    const o = i * Q4_0_BLOCK_BYTES;
-    view.setUint16(o, f32ToF16(d), true);
+    let qh = 0;
     for (let j = 0; j < QK / 2; j++) {
-      const x0 = fround(fround(x[i * QK + j]) * id);
-      const x1 = fround(fround(x[i * QK + QK / 2 + j]) * id);
-      // (int8_t)(v + 8.5f) truncates toward zero; v is in [-8, 8] so the sum is positive.
-      const q0 = Math.min(15, Math.trunc(fround(x0 + 8.5)));
-      const q1 = Math.min(15, Math.trunc(fround(x1 + 8.5)));
-      out[o + 2 + j] = q0 | (q1 << 4);
+      out[o + layout.qs + j] = (q[j] & 0xf) | ((q[j + 16] & 0xf) << 4);
+      qh |= ((q[j] >> 4) & 1) << j;
+      qh |= ((q[j + 16] >> 4) & 1) << (j + 16);
     }
+    if (layout.qh >= 0) view.setUint32(o + layout.qh, qh >>> 0, true);
   }
   return out;
 }
 
-/** GGUF bytes of `x` stored as `type` (f32 verbatim, f16 rounded to nearest even, blocks quantized). */
+/** Quantizes `x` into Q4_0 blocks: d = max/-8, q = min(15, trunc(x/d + 8.5)), element j in the low nibble of byte j
+ *  and element j+16 in its high nibble. */
+export function quantizeQ4_0(x: ArrayLike<number>): Uint8Array {
+  return quantizeLegacy("q4_0", x);
+}
+
+/** GGUF bytes of `x` stored as `type` (f32 verbatim, f16 rounded to nearest even, legacy blocks quantized). */
 export function quantize(type: WeightType, x: ArrayLike<number>): Uint8Array {
   switch (type) {
     case "f32":
@@ -105,13 +183,23 @@ export function quantize(type: WeightType, x: ArrayLike<number>): Uint8Array {
     case "q8_0":
       return quantizeQ8_0(x);
     case "q4_0":
-      return quantizeQ4_0(x);
+    case "q4_1":
+    case "q5_0":
+    case "q5_1":
+      return quantizeLegacy(type, x);
+    case "q4_k":
+    case "q5_k":
+    case "q6_k":
+      throw new SkiffError(
+        "unsupported-type",
+        `${type}: Skiff has no K-quant quantizer (it runs K-quant weights from GGUF files as they come)`,
+      );
   }
 }
 
-/** Float64 values of `count` elements of GGUF `type` bytes: x = q*d (Q8_0), x = (q-8)*d (Q4_0). */
+/** Float64 values of `count` elements of GGUF `type` bytes, as ggml's f32 dequantizers give them:
+ *  q * d (Q8_0), (q - 8) * d (Q4_0), q * d + m (Q4_1, Q5_1), (q - 16) * d (Q5_0), K-quants in k-quants.ts. */
 export function dequantize(type: WeightType, bytes: Uint8Array, count: number): Float64Array {
-  checkBlocks(type, count);
   const need = ggufBytes(type, count);
   if (bytes.byteLength < need) {
     throw new SkiffError("bad-shape", `${type}: ${count} elements need ${need} bytes, got ${bytes.byteLength}`);
@@ -133,15 +221,29 @@ export function dequantize(type: WeightType, bytes: Uint8Array, count: number): 
       }
       break;
     case "q4_0":
+    case "q4_1":
+    case "q5_0":
+    case "q5_1": {
+      const { bytes: blockBytes } = BLOCK_GEOMETRY[type];
+      const { m: mAt, bits } = LEGACY_LAYOUT[type];
+      const zero = mAt >= 0 ? 0 : bits === 4 ? 8 : 16;
       for (let b = 0; b < count / QK; b++) {
-        const o = b * Q4_0_BLOCK_BYTES;
+        const o = b * blockBytes;
         const d = f16ToF32(view.getUint16(o, true));
-        for (let j = 0; j < QK / 2; j++) {
-          const byte = bytes[o + 2 + j];
-          out[b * QK + j] = ((byte & 0xf) - 8) * d;
-          out[b * QK + j + QK / 2] = ((byte >> 4) - 8) * d;
+        const m = mAt >= 0 ? f16ToF32(view.getUint16(o + mAt, true)) : 0;
+        for (let e = 0; e < QK; e++) {
+          const [lo, hi] = legacyCode(type, bytes, o, e);
+          const q = lo | (hi << 4);
+          // Adding m only where there is one keeps ggml's -0 for a zero code times a negative d.
+          out[b * QK + e] = mAt >= 0 ? fround(q * d + m) : (q - zero) * d;
         }
       }
+      break;
+    }
+    case "q4_k":
+    case "q5_k":
+    case "q6_k":
+      dequantizeKQuant(type, bytes, count, out);
       break;
   }
   return out;

@@ -46,13 +46,22 @@ const TABLE: GgmlTypeInfo[] = [
 
 const BY_ID = new Map(TABLE.map((t) => [t.id, t]));
 
-export const GGML_TYPE = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8 } as const;
+export const GGML_TYPE = {
+  F32: 0,
+  F16: 1,
+  Q4_0: 2,
+  Q4_1: 3,
+  Q5_0: 6,
+  Q5_1: 7,
+  Q8_0: 8,
+  Q4_K: 12,
+  Q5_K: 13,
+  Q6_K: 14,
+} as const;
 
 export function ggmlType(id: number): GgmlTypeInfo | undefined {
   return BY_ID.get(id);
 }
-
-/** Types Skiff's kernels run today. */
 
 export function ggmlTypeName(id: number): string {
   return BY_ID.get(id)?.name ?? `unknown type ${id}`;
@@ -64,8 +73,21 @@ export const WEIGHT_TYPE_IDS: Record<WeightType, number> = {
   f16: GGML_TYPE.F16,
   q8_0: GGML_TYPE.Q8_0,
   q4_0: GGML_TYPE.Q4_0,
+  q4_1: GGML_TYPE.Q4_1,
+  q5_0: GGML_TYPE.Q5_0,
+  q5_1: GGML_TYPE.Q5_1,
+  q4_k: GGML_TYPE.Q4_K,
+  q5_k: GGML_TYPE.Q5_K,
+  q6_k: GGML_TYPE.Q6_K,
 };
 
 export function weightTypeOf(id: number): WeightType | undefined {
   return (Object.keys(WEIGHT_TYPE_IDS) as WeightType[]).find((t) => WEIGHT_TYPE_IDS[t] === id);
+}
+
+/** ggml names of the types Skiff runs, for messages: "F32, F16, Q8_0, ...". */
+export function runnableTypeNames(): string {
+  return Object.values(WEIGHT_TYPE_IDS)
+    .map((id) => ggmlTypeName(id))
+    .join(", ");
 }

@@ -1,0 +1,30 @@
+// Q5_K weight access for the matmul and embedding kernels, joined after weights-blocks.wgsl by their launchers. The
+// kernels walk 32-element blocks, here the sub-blocks of 256-element super-blocks. Planes as in src/loaders/repack.ts:
+// codes = nibble vec4s then fifth-bit words (q5_block); scales = one vec4<u32> per super-block as Q4_K's; value =
+// d * scale_j * q - dmin * min_j with a 5-bit q. Declares the weight bindings and, after them, the uniform (the last
+// binding). The including kernel declares `struct Params` with a `cols` field.
+@group(0) @binding(2) var<storage, read> codes: array<vec4<u32>>;
+@group(0) @binding(3) var<storage, read> scales: array<vec4<u32>>;
+@group(0) @binding(4) var<uniform> params: Params;
+
+alias WBlock = Q5Block;
+// (d * scale_j, -dmin * min_j) of sub-block j.
+alias WScale = vec2<f32>;
+
+fn w_block(row: u32, blk: u32) -> WBlock {
+  return q5_block(row, blk);
+}
+
+fn w_scale(row: u32, blk: u32) -> WScale {
+  return k_scale_min(scales[row * (params.cols / 256u) + blk / 8u], blk % 8u);
+}
+
+// Elements 8c .. 8c+7 of a sub-block (c in 0..3).
+fn w_chunk(w: WBlock, c: u32, s: WScale) -> mat2x4<f32> {
+  return q5_chunk(w, c, s.x, s.y);
+}
+
+// Block types have no partial chunks (cols % 256 == 0): never called, present for the shared kernels.
+fn w_load8_tail(row: u32, k8: u32) -> mat2x4<f32> {
+  return w_chunk(w_block(row, k8 / 4u), k8 % 4u, w_scale(row, k8 / 4u));
+}
