@@ -4,6 +4,7 @@
 // (Math.fround) as in the C code, so bytes are identical; K-quants (k-quants.ts) have no quantizer here.
 import { SkiffError } from "../errors.ts";
 import { f16ToF32, f32ToF16 } from "./f16.ts";
+import { quantizeKQuant } from "./k-quantize.ts";
 import { dequantizeKQuant, isKQuant, K_QUANT_LAYOUT, QK_K } from "./k-quants.ts";
 
 export type WeightType = "f32" | "f16" | "q8_0" | "q4_0" | "q4_1" | "q5_0" | "q5_1" | "q4_k" | "q5_k" | "q6_k";
@@ -76,9 +77,9 @@ export function legacyCode(type: LegacyType, bytes: Uint8Array, o: number, e: nu
   return [lo, qh < 0 ? 0 : (bytes[o + qh + (e >> 3)] >> (e & 7)) & 1];
 }
 
-/** Whether `quantize` can make `type` from floats (K-quants have no quantizer; tests use random valid blocks). */
+/** Whether `quantize` can make `type` from floats (every runnable type: K-quants by a plain min/max fit). */
 export function hasQuantizer(type: WeightType): boolean {
-  return !isKQuant(type);
+  return WEIGHT_TYPES.includes(type);
 }
 
 /** Quantizes `x` (a whole number of blocks) into Q8_0 blocks: d = amax/127, q = roundf(x/d). */
@@ -190,10 +191,7 @@ export function quantize(type: WeightType, x: ArrayLike<number>): Uint8Array {
     case "q4_k":
     case "q5_k":
     case "q6_k":
-      throw new SkiffError(
-        "unsupported-type",
-        `${type}: Skiff has no K-quant quantizer (it runs K-quant weights from GGUF files as they come)`,
-      );
+      return quantizeKQuant(type, x);
   }
 }
 

@@ -16,6 +16,10 @@ export interface SyntheticLlamaOptions {
   seqLen: number;
   /** Type of every 2-D weight, any `quantize` can write (rows that are not whole blocks of it stay F32). */
   type: WeightType;
+  /** Per-tensor types by GGUF name, over `type` (a mixed file such as llama.cpp's Q4_K_M); rows that are not whole
+   *  blocks of the chosen type take `fallbackType` when they are whole blocks of it, else F32. */
+  tensorType?: (name: string) => WeightType | undefined;
+  fallbackType?: WeightType;
   seed: number;
   tiedOutput?: boolean;
   architecture?: string;
@@ -59,14 +63,19 @@ export function syntheticLlamaGguf(o: SyntheticLlamaOptions): Uint8Array {
   const qDim = o.nHeads * headSize;
   const kvDim = o.nKvHeads * headSize;
   const normal = gaussian(o.seed);
-  const blockSize = ggmlType(WEIGHT_TYPE_IDS[o.type])?.blockSize ?? 1;
+  const blockSize = (t: WeightType) => ggmlType(WEIGHT_TYPE_IDS[t])?.blockSize ?? 1;
+  const typeFor = (name: string, cols: number): WeightType => {
+    const wanted = o.tensorType?.(name) ?? o.type;
+    if (cols % blockSize(wanted) === 0) return wanted;
+    return o.fallbackType && cols % blockSize(o.fallbackType) === 0 ? o.fallbackType : "f32";
+  };
   const biases = o.biases ?? arch === "qwen2";
   const tensors: GgufWriteTensor[] = [];
   const matrix = (name: string, rows: number, cols: number) => {
     const values = new Float32Array(rows * cols);
     const scale = 1 / Math.sqrt(cols);
     for (let i = 0; i < values.length; i++) values[i] = normal() * scale;
-    const type = cols % blockSize === 0 ? o.type : "f32";
+    const type = typeFor(name, cols);
     tensors.push({ name, dims: [cols, rows], type: WEIGHT_TYPE_IDS[type], data: quantize(type, values) });
   };
   const vector = (name: string, n: number, mean: number, spread: number) => {
