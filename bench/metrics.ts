@@ -12,7 +12,7 @@ export function caseFlops(c: BenchCase): number {
 export function caseTitle(c: BenchCase): string {
   if (c.op === "matmul") {
     const kind = c.m === 1 ? "GEMV" : "GEMM";
-    return `${kind} ${c.m}x${c.k}x${c.n} ${c.type.toUpperCase()}`;
+    return `${kind} ${c.m}x${c.k}x${c.n} ${c.type.toUpperCase()}${c.sparsity ? ` ${c.sparsity} sparse` : ""}`;
   }
   const heads = `${c.nHeads}q/${c.nKvHeads}kv heads x ${c.headSize}`;
   return c.op === "attention-decode"
@@ -39,9 +39,10 @@ function fastest(list: ContenderResult[]): ContenderResult | undefined {
   return timed.sort((a, b) => a.wall!.medianMs - b.wall!.medianMs)[0];
 }
 
-/** The Skiff contender the runtime would use here: the default variant, else the only one. */
-export function skiffDefault(cr: CaseResult): ContenderResult | undefined {
-  const skiff = cr.contenders.filter((c) => c.family === "skiff" && c.wall && !c.error);
+/** The Skiff contender the runtime would use here: the default variant, else the only one (in a sparse case, of
+ *  the sparse kernels, or with `baseline` of their dense baseline). */
+export function skiffDefault(cr: CaseResult, baseline = false): ContenderResult | undefined {
+  const skiff = cr.contenders.filter((c) => c.family === "skiff" && c.wall && !c.error && !c.baseline === !baseline);
   return skiff.find((c) => c.isDefault) ?? (skiff.length === 1 ? skiff[0] : undefined);
 }
 
@@ -62,6 +63,12 @@ export function computeRatio(spec: RatioSpec, cases: CaseResult[], copy: CopyRes
         `${skiff.name} ${skiff.gbps!.toFixed(2)} GB/s of weights vs copy ${copy.gbps.toFixed(2)} GB/s ` +
         `(wall clock)${gpu}`,
     };
+  }
+  if (spec.against === "dense") {
+    const dense = skiffDefault(cr, true);
+    if (!dense) return { ...spec, detail: `no timed dense baseline in case ${spec.case}` };
+    const value = dense.wall!.medianMs / skiff.wall!.medianMs;
+    return { ...spec, value, met: value >= spec.target, detail: `${ms(skiff)} vs ${ms(dense)}` };
   }
   const peer = fastest(cr.contenders.filter((c) => c.family === spec.against));
   if (!peer) return { ...spec, detail: `no timed ${spec.against} result for case ${spec.case}` };

@@ -1,9 +1,14 @@
 // Skiff's matmul kernels as contenders: gemv (m = 1) and gemm (m > 1) over a random weight quantized to the case's
-// type and repacked exactly as an import would, every variant the launchers offer, each output spot-checked.
+// type and repacked exactly as an import would, every variant the launchers offer, each output spot-checked. A case
+// with `sparsity` runs the N:M sparse kernels and, as their baseline, the dense ones on the same tensor.
 import type { GpuContext } from "../src/gpu/device.ts";
 import { uploadBuffer } from "../src/gpu/readback.ts";
 import { defaultMatmulVariant, gemv, MATMUL_VARIANTS, type MatmulVariant } from "../src/kernels/gemv.ts";
 import { gemm } from "../src/kernels/gemm.ts";
+import { sparseGemv } from "../src/kernels/sparse-gemv.ts";
+import { sparseGemm } from "../src/kernels/sparse-gemm.ts";
+import { randomSparsePair } from "../src/kernels/sparse-fixtures.ts";
+import { parsePattern, sparseBytes, type SparseValueType } from "../src/loaders/sparse-nm.ts";
 import { destroyWeight, uploadWeight, weightBytes, type GpuWeight } from "../src/kernels/weights.ts";
 import { dequantize, ggufBytes, type WeightType } from "../src/loaders/ggml-quants.ts";
 import { randomWeightBytes } from "../src/kernels/weight-fixtures.ts";
@@ -83,39 +88,50 @@ export async function benchSkiffMatmul(
   random: () => number,
 ): Promise<ContenderResult[]> {
   const op = c.m === 1 ? ("gemv" as const) : ("gemm" as const);
-  const weight = randomWeight(ctx, c, random);
+  // Sparse cases: one random N:M tensor, run by the sparse kernels and by the dense ones with its zeros written out.
+  const pattern = c.sparsity ? parsePattern(c.sparsity) : undefined;
+  const type = c.type as SparseValueType;
+  const pair = pattern && randomSparsePair(ctx, pattern, type, c.n, c.k, random, `bench.${c.id}`);
+  const weight = pair || randomWeight(ctx, c, random);
   const xData = randomF32(c.m * c.k, random);
   const x = uploadBuffer(ctx.device, xData, "bench.x");
   const out = uploadBuffer(ctx.device, new Float32Array(c.m * c.n), "bench.out");
   const results: ContenderResult[] = [];
   try {
-    for (const s of styles(ctx, op)) {
-      const r: ContenderResult = {
-        name: `skiff ${op} ${s.label}`,
-        family: "skiff",
-        variant: s.label,
-        isDefault: isDefaultStyle(ctx, s),
-        weightBytes: weightBytes(c.type, c.n, c.k),
-        timed: SKIFF_TIMED,
-      };
-      try {
-        poison(ctx.device, out, c.m * c.n);
-        const vctx = contextFor(ctx, s);
-        const k =
-          c.m === 1
-            ? await gemv(vctx, { weight: weight.gpu, x, out, variant: s.variant })
-            : await gemm(vctx, { weight: weight.gpu, x, out, m: c.m, variant: s.variant });
-        Object.assign(r, await timeSkiff(ctx, k.dispatches, budget));
-        await spotCheckBuffer(ctx.device, out, c.m, c.n, (row, col) =>
-          dotReference(xData, row * c.k, c.k, (j) => weight.value(col, j)),
-        );
-      } catch (e) {
-        r.error = errorText(e);
+    for (const sparse of pair ? [pair.sparse, undefined] : [undefined]) {
+      for (const s of styles(ctx, op)) {
+        const r: ContenderResult = {
+          name: `skiff ${sparse ? `sparse ${c.sparsity} ` : ""}${op} ${s.label}`,
+          family: "skiff",
+          variant: s.label,
+          isDefault: isDefaultStyle(ctx, s),
+          baseline: pair && !sparse ? true : undefined,
+          weightBytes: pattern && sparse ? sparseBytes(pattern, type, c.n, c.k) : weightBytes(c.type, c.n, c.k),
+          timed: SKIFF_TIMED,
+        };
+        try {
+          poison(ctx.device, out, c.m * c.n);
+          const vctx = contextFor(ctx, s);
+          const k = sparse
+            ? c.m === 1
+              ? await sparseGemv(vctx, { weight: sparse, x, out, variant: s.variant })
+              : await sparseGemm(vctx, { weight: sparse, x, out, m: c.m, variant: s.variant })
+            : c.m === 1
+              ? await gemv(vctx, { weight: weight.gpu, x, out, variant: s.variant })
+              : await gemm(vctx, { weight: weight.gpu, x, out, m: c.m, variant: s.variant });
+          Object.assign(r, await timeSkiff(ctx, k.dispatches, budget));
+          await spotCheckBuffer(ctx.device, out, c.m, c.n, (row, col) =>
+            dotReference(xData, row * c.k, c.k, (j) => weight.value(col, j)),
+          );
+        } catch (e) {
+          r.error = errorText(e);
+        }
+        results.push(r);
       }
-      results.push(r);
     }
   } finally {
-    destroyWeight(weight.gpu);
+    if (pair) pair.destroy();
+    else destroyWeight(weight.gpu);
     x.destroy();
     out.destroy();
   }

@@ -27,6 +27,9 @@ export interface MatmulCase {
   k: number;
   n: number;
   type: WeightType;
+  /** "2:4" etc.: W is N:M sparse (random kept columns); Skiff runs its sparse kernels and, beside them, its dense
+   *  ones on the same tensor with the zeros written out. */
+  sparsity?: string;
   peers: PeerSpec[];
   budget?: Partial<RunBudget>;
 }
@@ -47,8 +50,9 @@ export type BenchCase = MatmulCase | AttentionCase;
 export interface RatioSpec {
   name: string;
   case: string;
-  /** "ort": the fastest onnxruntime-web flavour/variant; "tfjs"; "copy": weight GB/s over the copy shader's GB/s. */
-  against: "ort" | "tfjs" | "copy";
+  /** "ort": the fastest onnxruntime-web flavour/variant; "tfjs"; "copy": weight GB/s over the copy shader's GB/s;
+   *  "dense": a sparse case's dense baseline in the default variant (time over the sparse default's). */
+  against: "ort" | "tfjs" | "copy" | "dense";
   target: number;
 }
 
@@ -75,6 +79,8 @@ export interface ContenderResult {
   variant?: string;
   /** The variant the launcher picks on this device when none is asked for. */
   isDefault?: boolean;
+  /** Sparse cases: the dense kernel on the same tensor, zeros written out (the sparse kernels' baseline). */
+  baseline?: boolean;
   /** Wall clock around submit + wait for the queue, inputs/weights/outputs resident on the GPU: same for everyone. */
   wall?: TimingStats;
   /** GPU timestamps around the compute pass (Skiff only, where the device has timestamp-query). */
