@@ -6,82 +6,15 @@ import q4Url from "../../../shared/models/stories260K-q4_0.gguf?url";
 import q8Url from "../../../shared/models/stories260K-q8_0.gguf?url";
 import f16Url from "../../../shared/models/stories260K-f16.gguf?url";
 import f32Url from "../../../shared/models/stories260K-f32.gguf?url";
-import { testContext, compare } from "../kernels/testing.ts";
-import { ModelStore } from "../storage/model-store.ts";
-import { importGguf } from "../storage/import-gguf.ts";
-import { loadGpuModel } from "./gpu-model.ts";
-import { buildLlamaStep } from "../models/llama.ts";
-import { prepareStep } from "../graph/executor.ts";
-import { opTable } from "../kernels/index.ts";
-import { readF32 } from "../gpu/readback.ts";
-import { ReferenceLlama } from "../reference/forward.ts";
-import { argmax } from "../reference/ops.ts";
-import { referenceWeightsFromGguf } from "../reference/gguf-weights.ts";
+import { checkLogits as checkParity } from "./parity-testing.ts";
 import { syntheticLlamaGguf, type SyntheticLlamaOptions } from "../loaders/synthetic-model.ts";
 
 /** Normalised logit error allowed: f32 accumulation over a few hundred terms per dot product, a few layers. */
 const LOGIT_TOLERANCE = 2e-4;
 const STEPS = 64;
-let n = 0;
 
-async function checkLogits(bytes: Uint8Array, prompt: number[]): Promise<{ compared: number; skipped: number }> {
-  const ctx = await testContext();
-  const store = new ModelStore(`skiff-parity-${Date.now()}-${n++}`);
-  const manifest = await importGguf(store, new Blob([bytes as BlobPart]), { name: "parity.gguf" });
-  const gpu = await loadGpuModel(ctx, store, manifest, { prefillChunk: 8, contextLength: prompt.length + STEPS + 1 });
-  const c = manifest.config;
-  const decode = await prepareStep(
-    ctx,
-    buildLlamaStep(c, { kind: "decode", nTokens: 1, capacity: gpu.capacity }),
-    gpu.resources,
-    opTable,
-  );
-  const run = (step: typeof decode, ids: number[], pos: number) => {
-    ctx.device.queue.writeBuffer(gpu.tokens, 0, new Uint32Array(ids));
-    step.setPosition(pos);
-    const encoder = ctx.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    step.encode(pass);
-    pass.end();
-    ctx.device.queue.submit([encoder.finish()]);
-  };
-  for (let start = 0; start < prompt.length - 1; start += 8) {
-    const chunk = prompt.slice(start, Math.min(prompt.length - 1, start + 8));
-    const prefill = await prepareStep(
-      ctx,
-      buildLlamaStep(c, { kind: "prefill", nTokens: chunk.length, capacity: gpu.capacity }),
-      gpu.resources,
-      opTable,
-    );
-    run(prefill, chunk, start);
-  }
-  const { config, weights } = referenceWeightsFromGguf(bytes);
-  const reference = new ReferenceLlama(config, weights, gpu.capacity);
-  for (let pos = 0; pos < prompt.length - 1; pos++) reference.forward(prompt[pos], pos);
-  let token = prompt[prompt.length - 1];
-  let compared = 0;
-  let skipped = 0;
-  for (let s = 0; s < STEPS; s++) {
-    const pos = prompt.length - 1 + s;
-    run(decode, [token], pos);
-    const logits = decode.binding("logits");
-    const got = await readF32(ctx.device, logits.buffer, logits.offset ?? 0, c.vocabSize);
-    const want = reference.forward(token, pos);
-    const { normalisedError } = compare(got, want);
-    expect(normalisedError, `step ${s}: logits differ from the reference`).toBeLessThanOrEqual(LOGIT_TOLERANCE);
-    const best = argmax(want);
-    const sorted = Array.from(want).sort((a, b) => b - a);
-    const scale = Math.max(...Array.from(want, Math.abs));
-    if (sorted[0] - sorted[1] > 2 * LOGIT_TOLERANCE * scale) {
-      expect(argmax(got), `step ${s}: greedy id`).toBe(best);
-      compared++;
-    } else skipped++;
-    token = best;
-  }
-  gpu.destroy();
-  await store.remove(manifest.id);
-  return { compared, skipped };
-}
+const checkLogits = (bytes: Uint8Array, prompt: number[]) =>
+  checkParity(bytes, prompt, { steps: STEPS, tolerance: LOGIT_TOLERANCE, prefillChunk: 8 });
 
 describe("GPU logits equal the CPU reference over 64 steps", () => {
   for (const [type, url] of [
