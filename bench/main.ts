@@ -1,6 +1,6 @@
 // The kernel benchmark page: copy-shader bandwidth, then each case of bench/cases.json for Skiff and its peers, all
 // in one page and one run; posts everything as window.__benchResults for bench/run-kernels.mjs. Query: quick=1 runs
-// cases.json's small "quick" list (copy size, budget and cases), peers=0 runs Skiff alone.
+// cases.json's small "quick" list (copy size, budget and cases), peers=0 runs Skiff alone, cases=a,b only those.
 import casesJson from "./cases.json";
 import { createGpuContext, type GpuContext } from "../src/gpu/device.ts";
 import { rng } from "../src/kernels/testing.ts";
@@ -37,9 +37,12 @@ declare global {
 
 function resolveSpec(full: CasesJson): CasesFile {
   const { quick, ...rest } = full;
-  if (query.get("quick") !== "1") return rest;
-  const ids = new Set(quick.cases.map((c) => c.id));
-  return { ...rest, ...quick, ratios: rest.ratios.filter((r) => ids.has(r.case)) };
+  const spec = query.get("quick") === "1" ? { ...rest, ...quick } : rest;
+  // cases=a,b (BENCH_CASES): only those cases, for a run about a few kernels.
+  const only = query.get("cases")?.split(",");
+  const cases = only ? spec.cases.filter((c) => only.includes(c.id)) : spec.cases;
+  const ids = new Set(cases.map((c) => c.id));
+  return { ...spec, cases, ratios: rest.ratios.filter((r) => ids.has(r.case)) };
 }
 
 function log(line: string): void {

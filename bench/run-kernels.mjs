@@ -1,7 +1,7 @@
 // `npm run bench:kernels`: serves bench/kernels.html with Vite on localhost, runs it in headless Chromium (WebGPU),
 // waits for the page to post its results, then writes bench/results/kernels-<date>.json, .md and .svg and prints the
 // table. BENCH_QUICK=1 runs the small "quick" case list of cases.json, BENCH_PEERS=0 leaves out onnxruntime-web and
-// tfjs, BENCH_OUT=dir writes the results there (all three are how `skiff bench` drives it).
+// tfjs, BENCH_CASES=id,id runs only those cases, BENCH_OUT=dir writes the results there (how `skiff bench` drives it).
 import { readFileSync } from "node:fs";
 import { createLog, runBenchPage, startBenchServer, writeBenchResults } from "./runner.mjs";
 
@@ -15,6 +15,7 @@ function pagePath() {
   const q = new URLSearchParams();
   if (process.env.BENCH_QUICK === "1") q.set("quick", "1");
   if (process.env.BENCH_PEERS === "0") q.set("peers", "0");
+  if (process.env.BENCH_CASES) q.set("cases", process.env.BENCH_CASES);
   const query = q.toString();
   return `bench/kernels.html${query ? `?${query}` : ""}`;
 }
