@@ -84,8 +84,8 @@ export function modelChart(results) {
   return barChart({ title: `Models, ${results.date}: decode tokens/s, higher is better`, unit: "tok/s", rows });
 }
 
-/** The chart for a results file by its name ("kernels" or "model"); the tuning report ("tune") is a table only. */
+/** The chart for a results file by its name ("kernels" or "model"); the other reports are tables only. */
 export function chartFor(name, results) {
-  if (name === "tune") return undefined;
-  return name === "kernels" ? kernelChart(results) : modelChart(results);
+  if (name === "kernels") return kernelChart(results);
+  return name === "model" ? modelChart(results) : undefined;
 }

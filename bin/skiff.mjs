@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The `skiff` command line: `generate` runs the real engine in headless Chromium (WebGPU) on a local GGUF and
 // streams the text; `bench` runs the Playwright benchmarks of kernels and models in one command and writes JSON, a
-// markdown table and an SVG chart. Exit codes: 0 ok, 2 bad arguments, 3 model or runtime error.
+// markdown table and an SVG chart; `prune` writes an N:M-pruned copy of a GGUF (in Node, no browser). Exit codes:
+// 0 ok, 2 bad arguments, 3 model or runtime error.
 import { parseArgs } from "node:util";
-import { existsSync, statSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, statSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { resolve, join } from "node:path";
 import { root, startBenchServer } from "../bench/runner.mjs";
@@ -13,7 +14,12 @@ import { chromeArgs, findChrome } from "../scripts/chrome-path.mjs";
 const USAGE = `usage:
   skiff generate <model.gguf> [--prompt TEXT | --prompt-ids 1,2,3] [--max-tokens N] [--temperature T]
                  [--top-k K] [--top-p P] [--seed S] [--repetition-penalty R] [--context N] [--json]
-  skiff bench [--kernels] [--model FILE ...] [--tune] [--peers] [--json] [--out DIR] [--quick]`;
+                 [--ffn-skip [--ffn-skip-threshold T] [--ffn-skip-warmup N] [--ffn-skip-protect-first N]
+                  [--ffn-skip-protect-last N] [--ffn-skip-max-fraction F] [--ffn-skip-recheck N]]
+                 [--speculative ngram|ffn-skip [--max-draft N]]
+  skiff bench [--kernels] [--model FILE ...] [--tune] [--ffn-skip] [--peers] [--json] [--out DIR] [--quick]
+  skiff prune <in.gguf> <out.gguf> --pattern N:M [--method magnitude|wanda] [--tensors ffn|attn|all]
+              [--calibration-ids FILE]`;
 
 class UsageError extends Error {}
 
@@ -48,6 +54,15 @@ function parseGenerate(args) {
       "repetition-penalty": { type: "string" },
       context: { type: "string" },
       json: { type: "boolean" },
+      "ffn-skip": { type: "boolean" },
+      "ffn-skip-threshold": { type: "string" },
+      "ffn-skip-warmup": { type: "string" },
+      "ffn-skip-protect-first": { type: "string" },
+      "ffn-skip-protect-last": { type: "string" },
+      "ffn-skip-max-fraction": { type: "string" },
+      "ffn-skip-recheck": { type: "string" },
+      speculative: { type: "string" },
+      "max-draft": { type: "string" },
     },
   });
   if (positionals.length !== 1) throw new UsageError("generate needs exactly one model file");
@@ -67,6 +82,16 @@ function parseGenerate(args) {
     repetitionPenalty: number("repetition-penalty", values["repetition-penalty"], { min: 0 }),
   };
   for (const k of Object.keys(settings)) if (settings[k] === undefined) delete settings[k];
+  const ffnSkip = ffnSkipOptions(values);
+  if (ffnSkip) settings.ffnSkip = ffnSkip;
+  if (values.speculative !== undefined) {
+    if (!["ngram", "ffn-skip", "off"].includes(values.speculative)) {
+      throw new UsageError(`--speculative expects ngram, ffn-skip or off, got "${values.speculative}"`);
+    }
+    settings.speculative = { drafter: values.speculative };
+    const maxDraft = number("max-draft", values["max-draft"], { integer: true, min: 1 });
+    if (maxDraft !== undefined) settings.speculative.maxDraft = maxDraft;
+  } else if (values["max-draft"] !== undefined) throw new UsageError("--max-draft needs --speculative");
   return {
     file: resolve(positionals[0]),
     prompt: ids ? { ids } : (values.prompt ?? ""),
@@ -74,6 +99,24 @@ function parseGenerate(args) {
     context: number("context", values.context, { integer: true, min: 1 }),
     json: values.json ?? false,
   };
+}
+
+/** The FFN-skip settings object from --ffn-skip and its knobs (the engine checks ranges); undefined when off. */
+function ffnSkipOptions(values) {
+  const knobs = {
+    threshold: number("ffn-skip-threshold", values["ffn-skip-threshold"]),
+    warmupTokens: number("ffn-skip-warmup", values["ffn-skip-warmup"], { integer: true, min: 0 }),
+    protectFirst: number("ffn-skip-protect-first", values["ffn-skip-protect-first"], { integer: true, min: 0 }),
+    protectLast: number("ffn-skip-protect-last", values["ffn-skip-protect-last"], { integer: true, min: 0 }),
+    maxSkipFraction: number("ffn-skip-max-fraction", values["ffn-skip-max-fraction"], { min: 0 }),
+    recheckEvery: number("ffn-skip-recheck", values["ffn-skip-recheck"], { integer: true, min: 0 }),
+  };
+  for (const k of Object.keys(knobs)) if (knobs[k] === undefined) delete knobs[k];
+  if (!values["ffn-skip"]) {
+    if (Object.keys(knobs).length > 0) throw new UsageError("the --ffn-skip-* options need --ffn-skip");
+    return undefined;
+  }
+  return { enabled: true, ...knobs };
 }
 
 /** Newest modification time of any file under `dir`. */
@@ -145,7 +188,21 @@ async function generate(o) {
     if (o.json) {
       const { ids, text, stopReason, stats } = outcome;
       process.stdout.write(`${JSON.stringify({ ids, text, stopReason, stats })}\n`);
-    } else process.stdout.write("\n");
+    } else {
+      process.stdout.write("\n");
+      // What the adaptive paths did goes to stderr, so stdout stays the generated text.
+      const { ffnSkip, speculative } = outcome.stats;
+      if (ffnSkip) {
+        process.stderr.write(
+          `skiff: FFN blocks skipped: ${ffnSkip.blocksSkipped} of ${ffnSkip.blocksRun + ffnSkip.blocksSkipped} (${(100 * ffnSkip.skipRatio).toFixed(1)}%)\n`,
+        );
+      }
+      if (speculative) {
+        process.stderr.write(
+          `skiff: ${speculative.drafter} drafts accepted: ${speculative.accepted} of ${speculative.drafted} in ${speculative.verifyPasses} verify passes (${speculative.tokensPerPass.toFixed(2)} tokens per pass)\n`,
+        );
+      }
+    }
   } finally {
     await browser.close();
     await server.close();
@@ -160,6 +217,7 @@ function parseBench(args) {
       kernels: { type: "boolean" },
       model: { type: "string", multiple: true },
       tune: { type: "boolean" },
+      "ffn-skip": { type: "boolean" },
       peers: { type: "boolean" },
       json: { type: "boolean" },
       out: { type: "string" },
@@ -169,11 +227,12 @@ function parseBench(args) {
   // `--model a.gguf b.gguf` reads like `--model a.gguf --model b.gguf`.
   if (positionals.length > 0 && !values.model) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const files = [...(values.model ?? []), ...positionals].map((f) => resolve(f));
-  const all = !values.kernels && !values.tune && files.length === 0;
+  const all = !values.kernels && !values.tune && !values["ffn-skip"] && files.length === 0;
   return {
     kernels: values.kernels || all,
     model: files.length > 0 || all,
     tune: values.tune ?? false,
+    ffnSkip: values["ffn-skip"] ?? false,
     files,
     peers: values.peers ?? false,
     json: values.json ?? false,
@@ -213,6 +272,9 @@ function bench(o) {
   }
   // Per op and shape of the 110M-parameter model: every candidate's time and the choice.
   if (o.tune) runs.push({ name: "tune", script: "bench/run-tune.mjs", env: {} });
+  // FFN skipping: skip ratio against greedy agreement and KL per threshold; speculative decoding per drafter.
+  if (o.ffnSkip)
+    runs.push({ name: "ffn-skip", script: "bench/run-ffn-skip.mjs", env: o.quick ? { BENCH_QUICK: "1" } : {} });
   const combined = {};
   for (const run of runs) {
     const since = Date.now();
@@ -231,10 +293,71 @@ function bench(o) {
   if (o.json) process.stdout.write(`${JSON.stringify(combined)}\n`);
 }
 
+function parsePrune(args) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      pattern: { type: "string" },
+      method: { type: "string" },
+      tensors: { type: "string" },
+      "calibration-ids": { type: "string" },
+    },
+  });
+  if (positionals.length !== 2) throw new UsageError("prune needs an input and an output GGUF file");
+  if (values.pattern === undefined) throw new UsageError("prune needs --pattern N:M (e.g. --pattern 2:4)");
+  const calibration = values["calibration-ids"];
+  return {
+    input: resolve(positionals[0]),
+    output: resolve(positionals[1]),
+    options: { pattern: values.pattern, method: values.method, tensors: values.tensors },
+    calibrationFile: calibration === undefined ? undefined : resolve(calibration),
+  };
+}
+
+/**
+ * Prunes in Node with the library's src/tools/prune.ts, loaded through a Vite server as the benchmarks load their
+ * report modules, so no build is needed. Options the library refuses ("bad-argument") exit 2 like bad flags.
+ */
+async function prune(o) {
+  if (!existsSync(o.input) || !statSync(o.input).isFile()) fail(3, `cannot read model file ${o.input}`);
+  const options = { ...o.options };
+  if (o.calibrationFile !== undefined) {
+    if (!existsSync(o.calibrationFile)) fail(3, `cannot read calibration file ${o.calibrationFile}`);
+    try {
+      options.calibrationIds = JSON.parse(readFileSync(o.calibrationFile, "utf8"));
+    } catch (e) {
+      throw new UsageError(`--calibration-ids ${o.calibrationFile} is not JSON: ${e.message}`);
+    }
+  }
+  const { server } = await startBenchServer({ entries: [] });
+  try {
+    const { pruneModel } = await server.ssrLoadModule("/src/tools/prune.ts");
+    let r;
+    try {
+      r = pruneModel(new Uint8Array(readFileSync(o.input)), options);
+    } catch (e) {
+      if (e?.code === "bad-argument") throw new UsageError(e.message);
+      throw new Error(e?.code ? `${e.code}: ${e.message}` : (e?.message ?? String(e)));
+    }
+    writeFileSync(o.output, r.bytes);
+    const weights = r.tensors.reduce((a, t) => a + t.rows * t.cols, 0);
+    const zeros = r.tensors.reduce((a, t) => a + t.zeros, 0);
+    const how = r.method === "wanda" ? `wanda, ${r.calibrationTokens} calibration tokens` : r.method;
+    process.stdout.write(
+      `pruned ${r.tensors.length} tensors to ${r.pattern.n}:${r.pattern.m} (${how}): ${zeros} of ${weights} ` +
+        `weights are zero (${((100 * zeros) / weights).toFixed(1)}%); wrote ${o.output}\n`,
+    );
+  } finally {
+    await server.close();
+  }
+}
+
 const [command, ...rest] = process.argv.slice(2);
 try {
   if (command === "generate") await generate(parseGenerate(rest));
   else if (command === "bench") bench(parseBench(rest));
+  else if (command === "prune") await prune(parsePrune(rest));
   else throw new UsageError(command ? `unknown command "${command}"` : "no command given");
 } catch (e) {
   if (e instanceof UsageError || e?.code?.startsWith?.("ERR_PARSE_ARGS")) fail(2, `${e.message}\n${USAGE}`);

@@ -90,3 +90,22 @@ test("a browser without WebGPU is told what to enable", async ({ page }) => {
   await expect(page.locator("#status")).toHaveAttribute("data-state", "error");
   await expect(page.locator("#status")).toContainText("WebGPU is not available");
 });
+
+test("chat mode keeps the conversation as turns of text; New chat clears it", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.locator("#status")).toHaveText(/is ready/, { timeout: 60_000 });
+  await page.check("#chat-mode");
+  await page.fill("#max-tokens", "10");
+  await page.fill("#temperature", "0");
+  for (const [i, text] of ["Hello <b>there</b>", "Again"].entries()) {
+    await page.fill("#prompt", text);
+    await page.click("#generate");
+    await expect(page.locator("#output .turn")).toHaveCount(2 * (i + 1));
+    await expect(page.locator("#status")).toHaveText("Done.", { timeout: 60_000 });
+  }
+  // Turns are plain text: the markup typed by the user stays text.
+  await expect(page.locator("#output .turn.user").first()).toHaveText("Hello <b>there</b>");
+  expect(await page.locator("#output .turn *").count()).toBe(0);
+  await page.click("#new-chat");
+  await expect(page.locator("#output .turn")).toHaveCount(0);
+});

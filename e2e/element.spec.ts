@@ -271,3 +271,27 @@ test("abort() from a skiff-token listener stops within one token of the round tr
     expect(run.seen.length, `k=${k}`).toBe(run.ids);
   }
 });
+
+test('mode="chat" keeps the conversation, prompts through the chat template and reuses the cached turns', async ({
+  page,
+}) => {
+  await openTestPage(
+    page,
+    `<skiff-chat id="chat" mode="chat" model="${MODEL}" max-tokens="12" temperature="0" system="Tell stories."></skiff-chat>`,
+  );
+  await expectReady(page);
+  const turns = await page.evaluate(async () => {
+    const chat = document.querySelector("skiff-chat")!;
+    const first = await chat.generate("Hello");
+    const second = await chat.generate("Again");
+    return { first, second, messages: chat.messages, shown: chat.shadowRoot!.querySelectorAll(".turn").length };
+  });
+  expect(turns.messages.map((m) => m.role)).toEqual(["system", "user", "assistant", "user", "assistant"]);
+  expect(turns.messages[2].content).toBe(turns.first.text);
+  expect(turns.messages[4].content).toBe(turns.second.text);
+  expect(turns.shown).toBe(4);
+  // The second prompt starts with the first turn (ChatML here: the model has no template), whose cache was kept.
+  expect(turns.first.stats.cachedPromptTokens).toBe(0);
+  expect(turns.second.stats.cachedPromptTokens).toBeGreaterThan(turns.first.stats.promptTokens / 2);
+  expect(turns.second.stats.promptTokens).toBeGreaterThan(turns.first.stats.promptTokens + turns.first.tokenIds.length);
+});

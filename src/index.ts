@@ -26,8 +26,16 @@ export {
 } from "./engine/chat-completions.ts";
 export type { ChatMessage, ChatRole } from "./engine/chat-template.ts";
 export type { Tokenizer, TokenizerSpec } from "./tokenizer/tokenizer.ts";
+export { pruneGguf, pruneModel, type PruneOptions, type PruneResult } from "./tools/prune.ts";
 export type { KernelChoice, KernelStyle, TuneRecord } from "./kernels/tuning.ts";
-export { DEFAULT_SETTINGS, type GenerateSettings } from "./engine/settings.ts";
+export {
+  DEFAULT_FFN_SKIP,
+  DEFAULT_SETTINGS,
+  DEFAULT_SPECULATIVE,
+  type FfnSkipSettings,
+  type GenerateSettings,
+  type SpeculativeSettings,
+} from "./engine/settings.ts";
 export type { ImportProgress } from "./storage/import-gguf.ts";
 export type { StorageUsage } from "./storage/model-store.ts";
 export {

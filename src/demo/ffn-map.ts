@@ -1,5 +1,6 @@
 // The per-layer x per-token map of which FFN blocks ran, on a canvas: one column per generated token, one row
-// per layer. Every block runs until FFN skipping exists, so today the map fills solid; skipped blocks will be gaps.
+// per layer, blue where the block ran and grey where it was skipped (as the kernels reported, TokenEvent.ffnRan).
+// Dense decoding reports no map, and its columns fill solid. Past the canvas's width the map starts over.
 
 export class FfnMap {
   private columns = 0;
@@ -15,7 +16,7 @@ export class FfnMap {
     ctx?.clearRect(0, 0, this.canvas.width, this.canvas.height);
   }
 
-  /** Adds a token's column; `ran[l]` says whether layer l's FFN ran (all true while decoding is dense). */
+  /** Adds a token's column; `ran[l]` says whether layer l's FFN ran (all true when no map came). */
   push(ran: boolean[] = new Array(this.layers).fill(true)): void {
     const ctx = this.canvas.getContext("2d");
     if (!ctx) return;

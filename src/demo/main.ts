@@ -1,8 +1,10 @@
 // Demo page: the embedded test model on first visit, import by file, drop or URL with progress and cancel,
 // a model list, settings, streamed generation with live stats. UI only: everything runs in the worker.
 import { SkiffClient } from "../worker/client.ts";
+import { DemoConversation } from "./chat-mode.ts";
 import { SkiffError } from "../errors.ts";
-import type { ModelInfo } from "../engine/engine.ts";
+import type { GenerationStats, ModelInfo } from "../engine/engine.ts";
+import { DEFAULT_FFN_SKIP, DEFAULT_SPECULATIVE, type GenerateSettings } from "../engine/settings.ts";
 import { bytes, el, seconds } from "./format.ts";
 import { FfnMap } from "./ffn-map.ts";
 import { showBenchmarks } from "./bench-view.ts";
@@ -11,6 +13,7 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const status = $<HTMLParagraphElement>("status");
 const output = $<HTMLOutputElement>("output");
 const generateButton = $<HTMLButtonElement>("generate");
+const conversation = new DemoConversation(output);
 const stopButton = $<HTMLButtonElement>("stop");
 
 const DEFAULT_MODEL = { url: "/models/stories260K-f32.gguf", name: "stories260K-f32.gguf" };
@@ -125,36 +128,77 @@ async function importModel(source: Blob | string, name?: string): Promise<void> 
   }
 }
 
+/** The adaptive-compute panel as settings: FFN skipping when ticked, speculative decoding when a drafter is chosen. */
+function adaptiveSettings(num: (id: string) => number): Partial<GenerateSettings> {
+  const out: Partial<GenerateSettings> = {};
+  if ($<HTMLInputElement>("ffn-skip").checked) {
+    out.ffnSkip = {
+      enabled: true,
+      threshold: num("ffn-skip-threshold"),
+      warmupTokens: num("ffn-skip-warmup"),
+      protectFirst: num("ffn-skip-protect-first"),
+      protectLast: num("ffn-skip-protect-last"),
+      maxSkipFraction: num("ffn-skip-max-fraction"),
+      recheckEvery: num("ffn-skip-recheck"),
+    };
+  }
+  const drafter = $<HTMLSelectElement>("speculative").value as "off" | "ngram" | "ffn-skip";
+  if (drafter !== "off") out.speculative = { drafter, maxDraft: num("max-draft") };
+  return out;
+}
+
+/** What FFN skipping and speculation did, for the stats line. */
+function adaptiveStats(s: GenerationStats): string {
+  const parts: string[] = [];
+  if (s.ffnSkip) parts.push(`FFN blocks skipped ${(100 * s.ffnSkip.skipRatio).toFixed(1)}%`);
+  const sp = s.speculative;
+  if (sp) {
+    parts.push(
+      `${sp.drafter} drafts accepted ${sp.accepted}/${sp.drafted} in ${sp.verifyPasses} passes (${sp.tokensPerPass.toFixed(2)} tokens per pass)`,
+    );
+  }
+  return parts.map((p) => ` · ${p}`).join("");
+}
+
 async function generate(): Promise<void> {
   if (busy) return;
   busy = true;
   generateButton.disabled = true;
   stopButton.disabled = false;
-  output.textContent = "";
+  const chat = $<HTMLInputElement>("chat-mode").checked;
+  const promptText = $<HTMLTextAreaElement>("prompt").value;
+  // Chat mode streams into the reply's own turn under the conversation so far; otherwise the output is one text.
+  const turn = chat ? conversation.ask(promptText) : undefined;
+  if (!chat) output.textContent = "";
+  const sink = turn?.reply ?? output;
   ffnMap.reset(loaded?.config.nLayers ?? 1);
   const num = (id: string) => Number($<HTMLInputElement>(id).value);
   const seedText = $<HTMLInputElement>("seed").value;
   try {
+    const prompt = turn ? { ids: (await client.chatPrompt(turn.messages)).ids } : promptText;
     const r = await client.generate(
-      $<HTMLTextAreaElement>("prompt").value,
+      prompt,
       {
         maxTokens: num("max-tokens"),
         temperature: num("temperature"),
         topK: num("top-k"),
         topP: num("top-p"),
         ...(seedText ? { seed: Number(seedText) } : {}),
+        ...adaptiveSettings(num),
       },
       // Text only: model output is never parsed as HTML.
       (t) => {
-        output.append(t.text);
-        if (t.id >= 0) ffnMap.push();
+        sink.append(t.text);
+        if (t.id >= 0) ffnMap.push(t.ffnRan);
       },
     );
+    if (turn) conversation.answered(r.text);
     const s = r.stats;
     $("stats").textContent =
-      `${s.promptTokens} prompt tokens, ${s.generatedTokens} generated · first token ${s.timeToFirstTokenMs.toFixed(0)} ms · prefill ${s.prefillTokensPerSecond.toFixed(1)} tok/s · decode ${s.decodeTokensPerSecond.toFixed(1)} tok/s · GPU memory ${bytes(s.gpuBytes)} · stopped: ${r.stopReason}`;
+      `${s.promptTokens} prompt tokens, ${s.generatedTokens} generated · first token ${s.timeToFirstTokenMs.toFixed(0)} ms · prefill ${s.prefillTokensPerSecond.toFixed(1)} tok/s · decode ${s.decodeTokensPerSecond.toFixed(1)} tok/s · GPU memory ${bytes(s.gpuBytes)}${adaptiveStats(s)} · stopped: ${r.stopReason}`;
     say("Done.");
   } catch (e) {
+    if (turn) conversation.failed();
     fail(e);
   } finally {
     busy = false;
@@ -163,8 +207,23 @@ async function generate(): Promise<void> {
   }
 }
 
+/** The adaptive-compute panel starts at the engine's defaults (index.html's values are placeholders). */
+function showAdaptiveDefaults(): void {
+  const set = (id: string, v: number) => ($<HTMLInputElement>(id).value = String(v));
+  set("ffn-skip-threshold", DEFAULT_FFN_SKIP.threshold);
+  set("ffn-skip-warmup", DEFAULT_FFN_SKIP.warmupTokens);
+  set("ffn-skip-protect-first", DEFAULT_FFN_SKIP.protectFirst);
+  set("ffn-skip-protect-last", DEFAULT_FFN_SKIP.protectLast);
+  set("ffn-skip-max-fraction", DEFAULT_FFN_SKIP.maxSkipFraction);
+  set("ffn-skip-recheck", DEFAULT_FFN_SKIP.recheckEvery);
+  set("max-draft", DEFAULT_SPECULATIVE.maxDraft);
+}
+
 function wire(): void {
+  showAdaptiveDefaults();
   generateButton.onclick = () => void generate();
+  $<HTMLButtonElement>("new-chat").onclick = () => conversation.reset();
+  $<HTMLInputElement>("chat-mode").onchange = () => conversation.reset();
   stopButton.onclick = () => void client.abort();
   $("cancel").onclick = () => void client.abort();
   $("reload").onclick = () => location.reload();

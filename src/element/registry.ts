@@ -9,6 +9,7 @@
 import { SkiffError } from "../errors.ts";
 import type { GenerateResult, LoadedModelInfo, ModelInfo, TokenEvent } from "../engine/engine.ts";
 import type { GenerateSettings } from "../engine/settings.ts";
+import type { ChatMessage } from "../engine/chat-template.ts";
 import type { ImportProgress } from "../storage/import-gguf.ts";
 import { SkiffClient } from "../worker/client.ts";
 
@@ -83,17 +84,21 @@ export class ClientRegistry {
     return this.enqueue(owner, () => this.loadNow(request, onLoad));
   }
 
-  /** Generates with the element's model, loading it first if another element's model replaced it. */
+  /** Generates with the element's model, loading it first if another element's model replaced it. A conversation
+   *  (`{ messages }`) is prompted through the model's chat template. */
   generate(
     owner: object,
     request: LoadRequest,
-    prompt: string,
+    prompt: string | { messages: ChatMessage[] },
     settings: Partial<GenerateSettings>,
     onToken: (t: TokenEvent) => void,
   ): Promise<GenerateResult> {
     return this.enqueue(owner, async () => {
       await this.loadNow(request);
-      return this.getClient().generate(prompt, settings, onToken);
+      const client = this.getClient();
+      if (typeof prompt === "string") return client.generate(prompt, settings, onToken);
+      const { ids } = await client.chatPrompt(prompt.messages);
+      return client.generate({ ids }, settings, onToken);
     });
   }
 

@@ -3,6 +3,7 @@
 import { SkiffError, type SkiffErrorCode } from "../errors.ts";
 import type { GenerateResult, LoadedModelInfo, ModelInfo } from "../engine/engine.ts";
 import type { ImportProgress } from "../storage/import-gguf.ts";
+import type { ChatMessage } from "../engine/chat-template.ts";
 import type { SkiffClient } from "../worker/client.ts";
 import { absoluteModelUrl, contextLengthFromAttributes, fullPrompt, settingsFromAttributes } from "./attributes.ts";
 import { ClientRegistry, sharedRegistry, type LoadRequest } from "./registry.ts";
@@ -19,6 +20,8 @@ export interface SkiffTokenDetail {
   id: number;
   text: string;
   index: number;
+  /** With FFN skipping on: per layer, whether the token's FFN block ran. */
+  ffnRan?: boolean[];
 }
 
 export interface SkiffErrorDetail {
@@ -42,7 +45,7 @@ interface Prepared {
 }
 
 export class SkiffChatElement extends HTMLElement {
-  static readonly observedAttributes = ["model", "context-length"];
+  static readonly observedAttributes = ["model", "context-length", "mode"];
 
   private readonly view: ChatView;
   private registry: ClientRegistry = sharedRegistry();
@@ -51,6 +54,8 @@ export class SkiffChatElement extends HTMLElement {
   private preparation = 0;
   private modelReady = false;
   private generating = 0;
+  /** The turns so far in chat mode (`mode="chat"`), the system text first. */
+  private conversation: ChatMessage[] = [];
 
   constructor() {
     super();
@@ -80,8 +85,20 @@ export class SkiffChatElement extends HTMLElement {
     this.abort();
   }
 
-  attributeChangedCallback(_name: string, old: string | null, value: string | null): void {
-    if (old !== value && this.isConnected) this.prepare();
+  attributeChangedCallback(name: string, old: string | null, value: string | null): void {
+    if (old === value) return;
+    this.conversation = [];
+    if (name !== "mode" && this.isConnected) this.prepare();
+  }
+
+  /** Chat mode: the conversation so far (a copy). */
+  get messages(): ChatMessage[] {
+    return this.conversation.map((m) => ({ ...m }));
+  }
+
+  /** Chat mode: starts a new conversation (the transcript stays on screen until the page clears it). */
+  resetConversation(): void {
+    this.conversation = [];
   }
 
   /** Resolves when the model is on the GPU and the element can generate; rejects with the load's SkiffError. */
@@ -112,15 +129,27 @@ export class SkiffChatElement extends HTMLElement {
         this.emit("skiff-token", t);
       });
       const system = this.getAttribute("system");
-      const result = await this.registry.generate(this, request, fullPrompt(system, prompt), settings, (t) =>
-        stream.push(t),
-      );
+      // Chat mode keeps the conversation and prompts through the model's chat template; the engine reuses the
+      // cached keys and values of the turns before.
+      const chat = this.getAttribute("mode") === "chat";
+      if (chat) {
+        if (this.conversation.length === 0 && system) this.conversation.push({ role: "system", content: system });
+        this.conversation.push({ role: "user", content: prompt });
+      }
+      const input = chat ? { messages: [...this.conversation] } : fullPrompt(system, prompt);
+      const result = await this.registry
+        .generate(this, request, input, settings, (t) => stream.push(t))
+        .catch((e: unknown) => {
+          if (chat) this.conversation.pop();
+          throw e;
+        });
+      if (chat) this.conversation.push({ role: "assistant", content: result.text });
       await stream.settle(result.text);
       delete turn.dataset.streaming;
       const s = result.stats;
       setStatus(
         this.view,
-        `${s.generatedTokens} tokens · ${s.decodeTokensPerSecond.toFixed(1)} tok/s · stopped: ${result.stopReason}`,
+        `${s.generatedTokens} tokens · ${s.decodeTokensPerSecond.toFixed(1)} tok/s${s.ffnSkip ? ` · FFN blocks skipped ${(100 * s.ffnSkip.skipRatio).toFixed(1)}%` : ""} · stopped: ${result.stopReason}`,
         "ready",
       );
       this.emit("skiff-done", result);
@@ -242,7 +271,7 @@ class TextStream {
     if (this.closed) return;
     this.text += t.text;
     if (t.text) this.turn.append(document.createTextNode(t.text));
-    this.onToken({ id: t.id, text: t.text, index: t.index });
+    this.onToken({ id: t.id, text: t.text, index: t.index, ...(t.ffnRan ? { ffnRan: t.ffnRan } : {}) });
     if (this.waiting && this.text === this.waiting.target) this.waiting.resolve();
   }
 

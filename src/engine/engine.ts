@@ -1,19 +1,23 @@
 // The Engine: import, list, load, generate, abort, stats, dispose. Usable in-thread and inside the worker
 // (src/worker exposes one through Comlink). Everything GPU-side is made at load; a decode step only writes
-// uniforms, submits one command buffer and reads back one token id.
+// uniforms, submits one command buffer and reads back one token id (and, with FFN skipping, the blocks that ran).
+// Decoding itself (plain, FFN-skipping or speculative) lives in adaptive-decode.ts and the files it names.
 import { createGpuContext, type CreateGpuContextOptions, type GpuContext } from "../gpu/device.ts";
 import { SkiffError } from "../errors.ts";
 import { ModelStore, type ModelManifest, type StorageUsage } from "../storage/model-store.ts";
 import { importGguf, type ImportProgress, type LlamaManifest } from "../storage/import-gguf.ts";
 import { createTokenizer, type Tokenizer } from "../tokenizer/tokenizer.ts";
 import { renderChat, type ChatMessage, type RenderedChat } from "./chat-template.ts";
-import { buildLlamaStep, REPETITION_WINDOW, type StepKind } from "../models/llama.ts";
+import { buildLlamaStep, type StepKind } from "../models/llama.ts";
 import { prepareStep, type PreparedStep } from "../graph/executor.ts";
 import { opTable } from "../kernels/index.ts";
 import { loadGpuModel, type GpuModel } from "./gpu-model.ts";
-import { isGreedy, resolveSettings, type GenerateSettings } from "./settings.ts";
-import { samplerParams } from "../kernels/sample.ts";
-import { StopMatcher } from "./stop-matcher.ts";
+import { resolveSettings, type GenerateSettings } from "./settings.ts";
+import type { GenerateResult, TokenEvent } from "./types.ts";
+import { TokenSink } from "./token-sink.ts";
+import { createDecodeBuffers, type DecodeBuffers } from "./decode-buffers.ts";
+import type { DecodeRun, StepOptions } from "./decode-loop.ts";
+import { decodeAdaptive } from "./adaptive-decode.ts";
 import type { LlamaConfig } from "../models/llama-config.ts";
 import { TuningStore } from "../storage/tuning-store.ts";
 import { choiceName, KERNEL_STYLES, type KernelChoice, type KernelStyle, type TuneRecord } from "../kernels/tuning.ts";
@@ -84,35 +88,14 @@ export interface LoadedModelInfo extends ModelInfo {
   tuning: TuningSummary;
 }
 
-export type StopReason = "eos" | "max-tokens" | "stop-string" | "context-full" | "aborted";
-
-export interface GenerationStats {
-  promptTokens: number;
-  /** Prompt tokens whose prefill was skipped: their keys and values were still in the cache. */
-  cachedPromptTokens: number;
-  generatedTokens: number;
-  timeToFirstTokenMs: number;
-  prefillTokensPerSecond: number;
-  decodeTokensPerSecond: number;
-  /** Bytes of weights and KV cache the model holds on the GPU. */
-  gpuBytes: number;
-}
-
-export interface TokenEvent {
-  id: number;
-  /** Text this token completes (may be empty while a multi-byte character is incomplete). */
-  text: string;
-  index: number;
-  /** Milliseconds since generate() was called. */
-  elapsedMs: number;
-}
-
-export interface GenerateResult {
-  text: string;
-  tokenIds: number[];
-  stopReason: StopReason;
-  stats: GenerationStats;
-}
+export type {
+  FfnSkipStats,
+  GenerateResult,
+  GenerationStats,
+  SpeculativeStats,
+  StopReason,
+  TokenEvent,
+} from "./types.ts";
 
 /** Enough on SwiftShader for a 110M-parameter model's ops; a GPU needs a fraction of it. */
 const DEFAULT_TUNING_BUDGET_MS = 4000;
@@ -127,8 +110,7 @@ export class Engine {
     gpu: GpuModel;
     tokenizer: Tokenizer;
     steps: Map<string, Promise<PreparedStep>>;
-    /** Two, so the next step can be in flight while the CPU reads this step's token id. */
-    readbacks: GPUBuffer[];
+    buffers: DecodeBuffers;
     /** Token ids whose keys and values sit in the KV cache at positions 0.., from the last generation: a prompt
      *  that starts with them (the next turn of a chat) skips their prefill. */
     cached: number[];
@@ -211,14 +193,8 @@ export class Engine {
         prefillChunk: this.prefillChunk,
         signal,
       });
-      const readbacks = [0, 1].map((i) =>
-        ctx.device.createBuffer({
-          label: `token-readback-${i}`,
-          size: 16,
-          usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-        }),
-      );
-      this.model = { gpu, tokenizer: createTokenizer(manifest.tokenizer), steps: new Map(), readbacks, cached: [] };
+      const buffers = createDecodeBuffers(ctx, gpu);
+      this.model = { gpu, tokenizer: createTokenizer(manifest.tokenizer), steps: new Map(), buffers, cached: [] };
       const tuning = await this.prepareTunedSteps(ctx, options, onProgress);
       return { ...info(manifest), contextLength: gpu.capacity, gpuBytes: gpu.gpuBytes, tuning };
     } catch (e) {
@@ -261,7 +237,7 @@ export class Engine {
     tuner.used.clear();
     tuner.onRecord = (record) => onProgress?.({ phase: "tune", record, done: tuner.records.length - first });
     try {
-      await this.step("decode", 1, "argmax");
+      await this.step("decode", 1, { sampler: "argmax" });
       const chunk = Math.min(this.prefillChunk, this.loaded().gpu.capacity - 1);
       if (chunk >= 1) await this.step("prefill", chunk);
     } finally {
@@ -283,7 +259,7 @@ export class Engine {
     void Promise.all(m.steps.values())
       .then((steps) => steps.forEach((s) => s.destroy()))
       .catch(() => undefined);
-    m.readbacks.forEach((b) => b.destroy());
+    m.buffers.destroy();
     m.gpu.destroy();
   }
 
@@ -356,79 +332,32 @@ export class Engine {
         step.setPosition(start);
         this.submit(ctx, step);
       }
-      const greedy = isGreedy(s);
-      const penalised = s.repetitionPenalty !== 1;
-      const decode = await this.step("decode", 1, greedy ? "argmax" : "sample", penalised);
-      if (!greedy) {
-        decode
-          .kernel("sample")
-          .update(samplerParams({ temperature: s.temperature, topK: s.topK, topP: s.topP, seed: s.seed }));
-      }
-      if (penalised) {
-        decode.kernel("repetitionPenalty").update({ penalty: s.repetitionPenalty });
-        // The ring holds the token at position p at p % window; the decode step records its own input token.
-        const ring = new Uint32Array(REPETITION_WINDOW);
-        for (let p = Math.max(0, ids.length - REPETITION_WINDOW); p < ids.length - 1; p++)
-          ring[p % REPETITION_WINDOW] = ids[p];
-        ctx.device.queue.writeBuffer(model.gpu.history, 0, ring);
-      }
-      ctx.device.queue.writeBuffer(model.gpu.tokens, 0, new Uint32Array([ids[ids.length - 1]]));
-      const decoder = model.tokenizer.decoder();
-      const stop = new StopMatcher(s.stop);
-      const out: number[] = [];
-      let text = "";
-      let stopReason: StopReason = "max-tokens";
-      let firstTokenAt = 0;
-      // Decode steps are pipelined: the sampled id never leaves the GPU to feed the next step, so step p+1 is
-      // submitted before step p's id is read back, hiding the readback's latency. A step run past a stop is
-      // harmless: its KV entry lies beyond the sequence and is overwritten by the next generation.
-      let pos = ids.length - 1;
-      let slot = 0;
-      const launch = (p: number): Promise<number> => {
-        decode.setPosition(p);
-        return this.decodeStep(ctx, decode, model.readbacks[slot++ % model.readbacks.length]);
+      const sink = new TokenSink(model.tokenizer, s, signal, t0, onToken);
+      const run: DecodeRun = {
+        ctx,
+        gpu: model.gpu,
+        buffers: model.buffers,
+        settings: s,
+        signal,
+        prompt: ids,
+        sink,
+        step: (kind, n, o) => this.step(kind, n, o),
       };
-      let next: Promise<number> | undefined = pos < capacity ? launch(pos) : undefined;
-      if (!next) stopReason = "context-full";
-      while (next) {
-        const wanted = out.length + 1 < s.maxTokens;
-        const ahead = wanted && pos + 1 < capacity && !signal.aborted ? launch(pos + 1) : undefined;
-        const id = await next;
-        next = undefined;
-        if (out.length === 0) firstTokenAt = performance.now();
-        if (s.stopAtEos && model.tokenizer.eotIds.includes(id)) stopReason = "eos";
-        else {
-          out.push(id);
-          const piece = stop.push(decoder.push(id));
-          text += piece.text;
-          onToken?.({ id, text: piece.text, index: out.length - 1, elapsedMs: performance.now() - t0 });
-          if (piece.stopped) stopReason = "stop-string";
-          else if (signal.aborted) stopReason = "aborted";
-          else if (!wanted) stopReason = "max-tokens";
-          else if (!ahead) stopReason = "context-full";
-          else {
-            next = ahead;
-            pos++;
-            continue;
-          }
-        }
-        // Let the step already in flight finish, so its readback buffer is free for the next generation.
-        await ahead;
-      }
-      if (stopReason !== "stop-string") {
-        const rest = stop.flush(decoder.flush());
-        text += rest;
-        if (rest) onToken?.({ id: -1, text: rest, index: out.length, elapsedMs: performance.now() - t0 });
-      }
-      // Every prompt token and every generated one but the last went through a step that wrote its keys and values.
-      if (stopReason !== "aborted") model.cached = [...ids, ...out.slice(0, -1)];
+      const speculative = await decodeAdaptive(run);
+      sink.finish();
+      const out = sink.out;
+      // Each token the sink took came from a step that wrote its input token's keys and values (a verify pass, in
+      // speculative rounds); a step that skipped an FFN block did not write what a dense pass would, so the reusable
+      // prefix ends before the first of those.
+      if (sink.stopReason !== "aborted") model.cached = [...ids, ...out].slice(0, ids.length - 1 + sink.denseSteps);
       const end = performance.now();
-      const prefillMs = (firstTokenAt || end) - t0;
-      const decodeMs = end - (firstTokenAt || end);
+      const prefillMs = (sink.firstTokenAt || end) - t0;
+      const decodeMs = end - (sink.firstTokenAt || end);
+      const ffnSkip = sink.ffnStats();
       return {
-        text,
+        text: sink.text,
         tokenIds: out,
-        stopReason,
+        stopReason: sink.stopReason,
         stats: {
           promptTokens: ids.length,
           cachedPromptTokens: reused,
@@ -437,6 +366,8 @@ export class Engine {
           prefillTokensPerSecond: ids.length / (prefillMs / 1000),
           decodeTokensPerSecond: out.length > 1 ? (out.length - 1) / (decodeMs / 1000) : 0,
           gpuBytes: model.gpu.gpuBytes,
+          ...(ffnSkip ? { ffnSkip } : {}),
+          ...(speculative ? { speculative } : {}),
         },
       };
     } finally {
@@ -455,22 +386,19 @@ export class Engine {
     return this.model;
   }
 
-  private step(
-    kind: StepKind,
-    nTokens: number,
-    sampler?: "argmax" | "sample",
-    repetitionPenalty = false,
-  ): Promise<PreparedStep> {
+  private step(kind: StepKind, nTokens: number, o: StepOptions = {}): Promise<PreparedStep> {
     const model = this.loaded();
-    const key = `${kind}:${nTokens}:${sampler ?? ""}:${repetitionPenalty ? "penalty" : ""}`;
+    const skip = o.ffnSkip ? `${o.ffnSkip.first}-${o.ffnSkip.end}` : "";
+    const key = `${kind}:${nTokens}:${o.sampler ?? ""}:${o.repetitionPenalty ? "penalty" : ""}:${skip}:${o.copy ?? 0}`;
     let step = model.steps.get(key);
     if (!step) {
       const graph = buildLlamaStep(model.gpu.manifest.config, {
         kind,
         nTokens,
         capacity: model.gpu.capacity,
-        sampler,
-        repetitionPenalty,
+        sampler: o.sampler,
+        repetitionPenalty: o.repetitionPenalty,
+        ffnSkip: o.ffnSkip,
       });
       step = this.gpu().then((ctx) => prepareStep(ctx, graph, model.gpu.resources, opTable, key));
       model.steps.set(key, step);
@@ -485,21 +413,6 @@ export class Engine {
     step.encode(pass);
     pass.end();
     ctx.device.queue.submit([encoder.finish()]);
-  }
-
-  /** One decode step in one command buffer, ending with a copy of the chosen id into `readback` for the CPU. */
-  private async decodeStep(ctx: GpuContext, step: PreparedStep, readback: GPUBuffer): Promise<number> {
-    const model = this.loaded();
-    const encoder = ctx.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    step.encode(pass);
-    pass.end();
-    encoder.copyBufferToBuffer(model.gpu.tokens, 0, readback, 0, 4);
-    ctx.device.queue.submit([encoder.finish()]);
-    await readback.mapAsync(GPUMapMode.READ);
-    const id = new Uint32Array(readback.getMappedRange(0, 4))[0];
-    readback.unmap();
-    return id;
   }
 
   private begin(): AbortSignal {

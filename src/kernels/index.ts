@@ -17,6 +17,8 @@ import { swiglu, type SwigluArgs } from "./swiglu.ts";
 import { argmax, type ArgmaxArgs } from "./argmax.ts";
 import { sample, type SampleArgs, type Sampler } from "./sample.ts";
 import { repetitionPenalty, type RepetitionPenaltyArgs } from "./repetition-penalty.ts";
+import { ffnPlan, type FfnPlanArgs } from "./ffn-plan.ts";
+import { ffnResidual, type FfnResidualArgs } from "./ffn-residual.ts";
 import type { Binding } from "./dispatch.ts";
 
 export type OpName =
@@ -32,7 +34,9 @@ export type OpName =
   | "swiglu"
   | "argmax"
   | "repetitionPenalty"
-  | "sample";
+  | "sample"
+  | "ffnPlan"
+  | "ffnResidual";
 
 type Launcher = (ctx: GpuContext, args: Record<string, unknown>) => Promise<PreparedKernel<ParamFields>>;
 type Args = Record<string, unknown>;
@@ -90,4 +94,7 @@ export const opTable: Record<OpName, Launcher> = {
   sample: widen((ctx, a: Omit<SampleArgs, keyof Sampler>) =>
     sample(ctx, { temperature: 1, topK: 0, topP: 1, seed: 0, step: 0, ...a }),
   ),
+  // The plan's policy is written per generation with `update`; the graph gives placeholders.
+  ffnPlan: widen((ctx, a: FfnPlanArgs) => ffnPlan(ctx, a)),
+  ffnResidual: widen((ctx, a: FfnResidualArgs) => ffnResidual(ctx, a)),
 };

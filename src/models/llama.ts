@@ -1,11 +1,14 @@
 // The Llama graph builder: config -> the nodes of one step over `nTokens` tokens. A prefill step runs the layers
 // only (its last token is run again as a decode step, which is the one that makes logits and picks the token);
-// a decode step ends with the output norm, the classifier and the sampler writing the next token id.
+// a decode step ends with the output norm, the classifier and the sampler writing the next token id; a verify step
+// (speculative decoding) is a prefill over the drafted tokens that also makes every row's logits and argmax.
 // A projection with a bias (qwen2's q, k, v) is followed by a bias add on its output.
+// A decode step with `ffnSkip` starts with the FFN-skip plan and gates the FFN nodes of layers [first, end) on it;
+// every layer's FFN residual add measures the block's similarity and marks it as run (src/kernels/ffn-*.ts).
 import { PROJECTION_BIAS, type BiasedProjection, type LlamaConfig } from "./llama-config.ts";
-import { resource, tensor, type Graph, type GraphNode } from "../graph/ir.ts";
+import { resource, stepBuffer, tensor, type Graph, type GraphNode } from "../graph/ir.ts";
 
-export type StepKind = "prefill" | "decode";
+export type StepKind = "prefill" | "decode" | "verify";
 
 export interface LlamaStepOptions {
   kind: StepKind;
@@ -17,6 +20,9 @@ export interface LlamaStepOptions {
   sampler?: "argmax" | "sample";
   /** Decode only: penalise tokens of the last REPETITION_WINDOW positions before choosing. */
   repetitionPenalty?: boolean;
+  /** Decode only: the layers whose FFN may be skipped, [first, end); the plan's other settings are uniforms. An empty
+   *  range makes a step that only measures (every block runs, no plan, no indirect dispatches): the dense warm-up's. */
+  ffnSkip?: { first: number; end: number };
 }
 
 /** Resources the step binds by name; the engine provides them (weights by their stored role names). */
@@ -25,10 +31,18 @@ export const TOKENS = "tokens";
 export const HISTORY = "history";
 export const REPETITION_WINDOW = 64;
 export const kvResource = (layer: number) => `kv.${layer}`;
+/** FFN-skip state: one LayerState per layer (src/kernels/ffn-plan.ts), and the per-token flags of blocks that ran. */
+export const FFN_STATE = "ffnSkip.state";
+export const FFN_RAN = "ffnSkip.ran";
+/** The verify step's argmax of every row (u32, one per verified position). */
+export const VERIFIED = "verified";
 
 export function buildLlamaStep(c: LlamaConfig, o: LlamaStepOptions): Graph {
   const m = o.nTokens;
   if (o.kind === "decode" && m !== 1) throw new Error("a decode step runs one token");
+  if (o.ffnSkip && o.kind !== "decode") throw new Error("FFN skipping is for decode steps");
+  const skip = o.ffnSkip;
+  const gated = skip && skip.end > skip.first ? skip : undefined;
   const { dim, kvDim, hiddenDim, nHeads, nKvHeads, headSize } = c;
   const qDim = nHeads * headSize;
   const tensors: Record<string, number> = {
@@ -63,6 +77,29 @@ export function buildLlamaStep(c: LlamaConfig, o: LlamaStepOptions): Graph {
     }
   };
   const shape = { nKvHeads, capacity: o.capacity, headSize };
+
+  if (gated) {
+    node(
+      "ffnPlan",
+      "ffnPlan",
+      {
+        state: resource(FFN_STATE),
+        table: stepBuffer("gateTable"),
+        args: stepBuffer("gateArgs"),
+        ran: resource(FFN_RAN),
+        nLayers: c.nLayers,
+        first: gated.first,
+        end: gated.end,
+        cap: 0,
+        recheck: 0,
+        threshold: 2,
+        pos: 0,
+        warmupUntil: 0,
+      },
+      [],
+      { pos: 0 },
+    );
+  }
 
   node(
     "embedding",
@@ -128,6 +165,7 @@ export function buildLlamaStep(c: LlamaConfig, o: LlamaStepOptions): Graph {
     project(l, "wo", "att", "o", dim);
     node("add", `${p}.residual.attn`, { a: tensor("x"), b: tensor("o"), out: tensor("x"), n: m * dim }, ["x"]);
     // (hiddenDim) feed-forward block: down(silu(gate(x)) * up(x))
+    const ffnStart = nodes.length;
     node(
       "rmsNorm",
       `${p}.ffnNorm`,
@@ -140,22 +178,41 @@ export function buildLlamaStep(c: LlamaConfig, o: LlamaStepOptions): Graph {
       "hs",
     ]);
     matmul(`${p}.wDown`, "hs", "o");
-    node("add", `${p}.residual.ffn`, { a: tensor("x"), b: tensor("o"), out: tensor("x"), n: m * dim }, ["x"]);
+    if (skip) {
+      const args = {
+        x: tensor("x"),
+        o: tensor("o"),
+        state: resource(FFN_STATE),
+        ran: resource(FFN_RAN),
+        dim,
+        layer: l,
+      };
+      node("ffnResidual", `${p}.residual.ffn`, args, ["x"]);
+    } else {
+      node("add", `${p}.residual.ffn`, { a: tensor("x"), b: tensor("o"), out: tensor("x"), n: m * dim }, ["x"]);
+    }
+    // The whole block, from its norm to its residual add, obeys the layer's switch: skipped, it adds nothing.
+    if (gated && l >= gated.first && l < gated.end) nodes.slice(ffnStart).forEach((n) => (n.gate = l));
   }
-  if (o.kind === "decode") {
-    tensors.logits = c.vocabSize;
+  if (o.kind !== "prefill") {
+    tensors.logits = m * c.vocabSize;
     node(
       "rmsNorm",
       "outputNorm",
-      { x: tensor("x"), weight: resource("outputNorm"), out: tensor("xb"), rows: 1, dim, eps: c.normEps },
+      { x: tensor("x"), weight: resource("outputNorm"), out: tensor("xb"), rows: m, dim, eps: c.normEps },
       ["xb"],
     );
     node(
       "matmul",
       "output",
-      { weight: resource(c.tiedOutput ? "tokenEmbedding" : "output"), x: tensor("xb"), out: tensor("logits"), m: 1 },
+      { weight: resource(c.tiedOutput ? "tokenEmbedding" : "output"), x: tensor("xb"), out: tensor("logits"), m },
       ["logits"],
     );
+  }
+  if (o.kind === "verify") {
+    node("argmax", "argmax", { logits: tensor("logits"), out: resource(VERIFIED), n: c.vocabSize, rows: m }, []);
+  }
+  if (o.kind === "decode") {
     if (o.repetitionPenalty) {
       const args = {
         tokens: resource(TOKENS),
@@ -177,5 +234,5 @@ export function buildLlamaStep(c: LlamaConfig, o: LlamaStepOptions): Graph {
       node("sample", "sample", { logits: tensor("logits"), out: resource(TOKENS), n: c.vocabSize }, [], { step: 0 });
     }
   }
-  return { tensors, nodes };
+  return { tensors, nodes, gates: gated ? c.nLayers : 0 };
 }

@@ -39,6 +39,9 @@ export class ReferenceLlama {
   private readonly keys: Float64Array[];
   private readonly values: Float64Array[];
   private readonly freqFactors?: Float32Array;
+  /** Per layer, the cosine similarity of the residual stream before and after its FFN in the last forward (NaN where
+   *  the FFN was skipped): what the FFN-skip policy watches. */
+  readonly ffnSims: Float64Array;
   constructor(
     readonly config: LlamaConfig,
     readonly weights: LlamaWeightsF32,
@@ -47,10 +50,16 @@ export class ReferenceLlama {
     this.keys = Array.from({ length: config.nLayers }, () => new Float64Array(capacity * config.kvDim));
     this.values = Array.from({ length: config.nLayers }, () => new Float64Array(capacity * config.kvDim));
     this.freqFactors = ropeFreqFactors(config, weights.ropeFreqs);
+    this.ffnSims = new Float64Array(config.nLayers);
   }
 
-  /** Logits (vocabSize) for `token` at position `pos`; positions must be fed in order from 0. */
-  forward(token: number, pos: number): Float64Array {
+  /** Sees the input of each linear layer before it is applied (wq, wk, wv share one; so do wGate, wUp): the pruning
+   *  tool gathers Wanda's activation norms through it. */
+  observe?: (layer: number, role: "wq" | "wk" | "wv" | "wo" | "wGate" | "wUp" | "wDown", input: Float64Array) => void;
+
+  /** Logits (vocabSize) for `token` at position `pos`; positions must be fed in order from 0. A layer whose entry of
+   *  `skipFfn` is true skips its feed-forward block (it adds nothing to the residual stream). */
+  forward(token: number, pos: number, skipFfn?: ArrayLike<boolean>): Float64Array {
     const c = this.config;
     const w = this.weights;
     const { dim, headSize, kvDim, nHeads, hiddenDim } = c;
@@ -70,6 +79,7 @@ export class ReferenceLlama {
       const lw = w.layers[l];
       // (dim) attention block
       rmsNorm(xb, x, lw.attnNorm, 1, dim, c.normEps);
+      if (this.observe) for (const role of ["wq", "wk", "wv"] as const) this.observe(l, role, xb);
       project(q, lw, "wq", xb, dim, dim);
       project(k, lw, "wk", xb, kvDim, dim);
       project(v, lw, "wv", xb, kvDim, dim);
@@ -98,21 +108,45 @@ export class ReferenceLlama {
             attnOut[h * headSize + i] += a * this.values[l][t * kvDim + kvh * headSize + i];
         }
       }
+      this.observe?.(l, "wo", attnOut);
       project(out, lw, "wo", attnOut, dim, dim);
       for (let i = 0; i < dim; i++) x[i] += out[i];
       // (hiddenDim) feed-forward block: down(silu(gate(x)) * up(x))
+      if (skipFfn?.[l]) {
+        this.ffnSims[l] = NaN;
+        continue;
+      }
       rmsNorm(xb, x, lw.ffnNorm, 1, dim, c.normEps);
+      if (this.observe) for (const role of ["wGate", "wUp"] as const) this.observe(l, role, xb);
       matvec(hb, lw.wGate, xb, hiddenDim, dim);
       matvec(hb2, lw.wUp, xb, hiddenDim, dim);
       for (let i = 0; i < hiddenDim; i++) hb[i] = (hb[i] / (1 + Math.exp(-hb[i]))) * hb2[i];
+      this.observe?.(l, "wDown", hb);
       matvec(out, lw.wDown, hb, dim, hiddenDim);
-      for (let i = 0; i < dim; i++) x[i] += out[i];
+      this.ffnSims[l] = residualCosine(x, out, dim);
     }
     rmsNorm(xb, x, w.outputNorm, 1, dim, c.normEps);
     const logits = new Float64Array(c.vocabSize);
     matvec(logits, w.output, xb, c.vocabSize, dim);
     return logits;
   }
+}
+
+/** x += o over dim, returning the cosine similarity of x before and after (1 when both are zero, 0 when one is). */
+export function residualCosine(x: Float64Array, o: ArrayLike<number>, dim: number): number {
+  let hh = 0;
+  let ha = 0;
+  let aa = 0;
+  for (let i = 0; i < dim; i++) {
+    const h = x[i];
+    const after = h + o[i];
+    x[i] = after;
+    hh += h * h;
+    ha += h * after;
+    aa += after * after;
+  }
+  if (hh > 0 && aa > 0) return Math.min(1, Math.max(-1, ha / Math.sqrt(hh * aa)));
+  return hh === 0 && aa === 0 ? 1 : 0;
 }
 
 /** Greedy generation: feeds the prompt, then `steps` argmax tokens; returns the generated ids. With a
