@@ -91,8 +91,9 @@ describe("import-gguf", () => {
 
   test("an unsupported tensor type is refused by tensor name and type", async () => {
     const good = syntheticLlamaGguf({
-      dim: 32,
-      hiddenDim: 64,
+      // Rows of 256: whole Q2_K super-blocks, so the file is well-formed and only the type is refused.
+      dim: 256,
+      hiddenDim: 256,
       nLayers: 1,
       nHeads: 2,
       nKvHeads: 1,
