@@ -98,7 +98,7 @@ export type {
 } from "./types.ts";
 
 /** Enough on SwiftShader for a 110M-parameter model's ops; a GPU needs a fraction of it. */
-const DEFAULT_TUNING_BUDGET_MS = 4000;
+const DEFAULT_TUNING_BUDGET_MS = 3000;
 const DEFAULT_TUNING_RUNS = 3;
 
 export class Engine {

@@ -116,7 +116,10 @@ export async function tunedKernel<K extends { dispatches: Dispatch[] }>(ctx: Gpu
   const losers = tuner.losers.get(family);
   const worth = op.candidates.filter((c) => tuner.styles.includes(c.variant) && !losers?.has(choiceName(c)));
   if (worth.length <= 1 || tuner.spentMs >= tuner.budgetMs) {
-    const choice = worth.length === 1 && tuner.spentMs < tuner.budgetMs ? worth[0] : fallback;
+    // Budget spent: what the op's other shapes chose (one pipeline fewer, and measured here), else the default.
+    const incumbent = tuner.familyChoice.get(family);
+    const known = incumbent && op.candidates.find((c) => sameChoice(c, incumbent));
+    const choice = worth.length === 1 && tuner.spentMs < tuner.budgetMs ? worth[0] : (known ?? fallback);
     tuner.unmeasured.set(op.key, choice);
     tuner.choices.set(op.key, choice);
     return prepare(choice);
