@@ -5,6 +5,7 @@
 import { SkiffError } from "../errors.ts";
 import type { GgufHeader } from "../loaders/gguf.ts";
 import {
+  ggufVocabBasics,
   SpecialMatcher,
   TokenType,
   endOfTurnIds,
@@ -86,18 +87,12 @@ function utf8ByteLevel(text: string): string {
 }
 
 export function bpeVocabFromGguf(h: GgufHeader): BpeVocab {
-  const tokens = h.metadata.get("tokenizer.ggml.tokens");
-  if (!Array.isArray(tokens) || tokens.some((t) => typeof t !== "string")) {
-    throw new SkiffError("bad-gguf", "GGUF has no tokenizer.ggml.tokens list");
-  }
+  const { tokens, types, flag } = ggufVocabBasics(h);
   const merges = h.metadata.get("tokenizer.ggml.merges");
   if (!Array.isArray(merges) || merges.some((m) => typeof m !== "string")) {
     throw new SkiffError("bad-gguf", "GGUF BPE vocabulary has no tokenizer.ggml.merges list");
   }
   const n = tokens.length;
-  const typesRaw = h.metadata.get("tokenizer.ggml.token_type");
-  const types =
-    typesRaw instanceof Int32Array && typesRaw.length === n ? Array.from(typesRaw) : new Array<number>(n).fill(1);
   const preRaw = h.metadata.get("tokenizer.ggml.pre");
   const pre = typeof preRaw === "string" && preRaw.length > 0 ? preRaw : "default";
   const preTokenizer = preTokenizerFor(pre);
@@ -107,13 +102,9 @@ export function bpeVocabFromGguf(h: GgufHeader): BpeVocab {
     if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v < n) return v;
     return fallback >= 0 && fallback < n ? fallback : -1;
   };
-  const flag = (key: string, fallback: boolean) => {
-    const v = h.metadata.get(key);
-    return typeof v === "boolean" ? v : fallback;
-  };
   const eosId = id("tokenizer.ggml.eos_token_id", 11);
   return {
-    tokens: tokens as string[],
+    tokens,
     types,
     merges: merges as string[],
     pre,
@@ -121,10 +112,7 @@ export function bpeVocabFromGguf(h: GgufHeader): BpeVocab {
     eosId,
     unkId: id("tokenizer.ggml.unknown_token_id", -1),
     padId: id("tokenizer.ggml.padding_token_id", -1),
-    eotIds: endOfTurnIds(tokens as string[], eosId, [
-      id("tokenizer.ggml.eot_token_id", -1),
-      id("tokenizer.ggml.eom_token_id", -1),
-    ]),
+    eotIds: endOfTurnIds(tokens, eosId, [id("tokenizer.ggml.eot_token_id", -1), id("tokenizer.ggml.eom_token_id", -1)]),
     addBos: flag("tokenizer.ggml.add_bos_token", preTokenizer.addBos),
     addEos: flag("tokenizer.ggml.add_eos_token", false),
   };

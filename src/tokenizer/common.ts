@@ -1,5 +1,7 @@
 // What the SentencePiece and byte-level BPE tokenizers share: GGUF token types, matching special tokens in raw
 // text, the end-of-turn ids, and a streaming decoder that never splits a UTF-8 character.
+import { SkiffError } from "../errors.ts";
+import type { GgufHeader } from "../loaders/gguf.ts";
 
 /** `tokenizer.ggml.token_type` values (gguf docs). */
 export enum TokenType {
@@ -108,4 +110,28 @@ export function utf8StreamDecoder(tokenBytes: (id: number) => Uint8Array, stripF
     },
     flush: () => text.decode(),
   };
+}
+
+/** The GGUF vocabulary fields both tokenizers read: the token texts (required), their types (Normal when the file
+ *  has none) and a boolean flag reader with a fallback. */
+export function ggufVocabBasics(h: GgufHeader): {
+  tokens: string[];
+  types: number[];
+  flag(key: string, fallback: boolean): boolean;
+} {
+  const tokens = h.metadata.get("tokenizer.ggml.tokens");
+  if (!Array.isArray(tokens) || tokens.some((t) => typeof t !== "string")) {
+    throw new SkiffError("bad-gguf", "GGUF has no tokenizer.ggml.tokens list");
+  }
+  const n = tokens.length;
+  const typesRaw = h.metadata.get("tokenizer.ggml.token_type");
+  const types =
+    typesRaw instanceof Int32Array && typesRaw.length === n
+      ? Array.from(typesRaw)
+      : new Array<number>(n).fill(TokenType.Normal);
+  const flag = (key: string, fallback: boolean) => {
+    const v = h.metadata.get(key);
+    return typeof v === "boolean" ? v : fallback;
+  };
+  return { tokens: tokens as string[], types, flag };
 }

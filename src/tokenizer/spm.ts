@@ -4,6 +4,7 @@
 import { SkiffError } from "../errors.ts";
 import type { GgufHeader } from "../loaders/gguf.ts";
 import {
+  ggufVocabBasics,
   SpecialMatcher,
   TokenType,
   endOfTurnIds,
@@ -33,30 +34,18 @@ export interface SpmVocab {
 }
 
 export function spmVocabFromGguf(h: GgufHeader): SpmVocab {
-  const tokens = h.metadata.get("tokenizer.ggml.tokens");
-  if (!Array.isArray(tokens) || tokens.some((t) => typeof t !== "string")) {
-    throw new SkiffError("bad-gguf", "GGUF has no tokenizer.ggml.tokens list");
-  }
+  const { tokens, types, flag } = ggufVocabBasics(h);
   const n = tokens.length;
   const scoresRaw = h.metadata.get("tokenizer.ggml.scores");
-  const typesRaw = h.metadata.get("tokenizer.ggml.token_type");
   const scores =
     scoresRaw instanceof Float32Array && scoresRaw.length === n ? Array.from(scoresRaw) : new Array(n).fill(0);
-  const types =
-    typesRaw instanceof Int32Array && typesRaw.length === n
-      ? Array.from(typesRaw)
-      : new Array<number>(n).fill(TokenType.Normal);
   const num = (key: string, fallback: number) => {
     const v = h.metadata.get(key);
     return typeof v === "number" ? v : fallback;
   };
-  const flag = (key: string, fallback: boolean) => {
-    const v = h.metadata.get(key);
-    return typeof v === "boolean" ? v : fallback;
-  };
   const eosId = num("tokenizer.ggml.eos_token_id", 2);
   return {
-    tokens: tokens as string[],
+    tokens,
     scores,
     types,
     bosId: num("tokenizer.ggml.bos_token_id", 1),
