@@ -6,6 +6,7 @@ import casesJson from "./model-cases.json";
 import { createGpuContext } from "../src/gpu/device.ts";
 import { rng } from "../src/kernels/testing.ts";
 import { syntheticLlamaGguf } from "../src/loaders/synthetic-model.ts";
+import { pruneModel } from "../src/tools/prune.ts";
 import { benchSkiffModel, decodeBreakdown, dropStored, warmupLength } from "./model-skiff.ts";
 import { benchWllama, wllamaDescription } from "./model-wllama.ts";
 import { errorText } from "./timing.ts";
@@ -65,7 +66,10 @@ function makePrompt(spec: ModelSpec): ModelPrompt {
 
 function caseTitle(spec: ModelSpec, c: ModelCase): string {
   const s = spec.shape;
-  return `${c.type.toUpperCase()}, dim ${s.dim}, ${s.nLayers} layers, ${s.nHeads}/${c.nKvHeads} heads (q/kv)`;
+  const pruned = c.prune
+    ? `, ${c.prune.pattern}-pruned (${c.prune.tensors === "all" ? "all linear" : c.prune.tensors})`
+    : "";
+  return `${c.type.toUpperCase()}, dim ${s.dim}, ${s.nLayers} layers, ${s.nHeads}/${c.nKvHeads} heads (q/kv)${pruned}`;
 }
 
 /** Word tokens ("▁w123" reads " w123") and single characters (byte tokens) split a text back into tokens. */
@@ -82,7 +86,8 @@ async function runCase(spec: ModelSpec, c: ModelCase, prompt: ModelPrompt): Prom
   const title = caseTitle(spec, c);
   log(`${c.id}: ${title}`);
   const t = performance.now();
-  const bytes = syntheticLlamaGguf({ ...spec.shape, nKvHeads: c.nKvHeads, type: c.type, seed: c.seed });
+  const dense = syntheticLlamaGguf({ ...spec.shape, nKvHeads: c.nKvHeads, type: c.type, seed: c.seed });
+  const bytes = c.prune ? pruneModel(dense, { ...c.prune, method: "magnitude" }).bytes : dense;
   const writeMs = performance.now() - t;
   log(`  GGUF: ${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB written in ${(writeMs / 1000).toFixed(1)} s`);
   const result: ModelCaseResult = {

@@ -103,6 +103,34 @@ function ratioTable(r: ModelBenchResults): string[] {
   return lines;
 }
 
+/** Each pruned case against its dense original (same type, KV heads and seed) in the same run. */
+function prunedTable(r: ModelBenchResults): string[] {
+  const lines = [
+    row(["pruned model", "dense original", "Skiff decode tok/s pruned / dense", "ratio", "prefill ratio"]),
+    row(["---", "---", "---:", "---:", "---:"]),
+  ];
+  for (const c of r.cases) {
+    const p = r.spec.cases.find((x) => x.id === c.id)?.prune;
+    if (!p) continue;
+    const spec = r.spec.cases.find((x) => x.id === c.id)!;
+    const original = r.spec.cases.find(
+      (x) => !x.prune && x.type === spec.type && x.nKvHeads === spec.nKvHeads && x.seed === spec.seed,
+    );
+    const d = original && r.cases.find((x) => x.id === original.id)?.skiff?.run;
+    const s = c.skiff?.run;
+    lines.push(
+      row([
+        c.id,
+        original?.id ?? dash,
+        `${num(s?.decodeTokensPerSecond)} / ${num(d?.decodeTokensPerSecond)}`,
+        ratio(s?.decodeTokensPerSecond, d?.decodeTokensPerSecond),
+        ratio(s?.prefillTokensPerSecond, d?.prefillTokensPerSecond),
+      ]),
+    );
+  }
+  return lines.length > 2 ? lines : [];
+}
+
 function breakdownTable(r: ModelBenchResults): string[] {
   const cases = r.cases.filter((c) => c.breakdown || c.breakdownError);
   if (!cases.length) return ["No decode breakdown was measured."];
@@ -167,6 +195,17 @@ export function formatReport(r: ModelBenchResults): string {
   if (r.fatal) lines.push(`**The run stopped early:** ${cell(r.fatal)}`, "");
   lines.push("## Generation", "", ...generationTable(r), "");
   lines.push("## Skiff against wllama", "", "Above 1x Skiff is faster (for TTFT: below 1x).", "", ...ratioTable(r), "");
+  const pruned = prunedTable(r);
+  if (pruned.length) {
+    lines.push(
+      "## Pruned models against their dense originals (Skiff)",
+      "",
+      "Skiff stores the pruned matrices N:M-compressed at import and runs its sparse kernels on them.",
+      "",
+      ...pruned,
+      "",
+    );
+  }
   lines.push(
     "## One decode step, kernel by kernel",
     "",

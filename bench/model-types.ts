@@ -12,6 +12,10 @@ export interface ModelCase {
   nKvHeads: number;
   /** Seed of the synthetic weights. */
   seed: number;
+  /** Prune the synthetic model (magnitude, `skiff prune` as a library) before running it: Skiff imports the pruned
+   *  tensors N:M-compressed and runs its sparse kernels; wllama runs the same bytes dense. The dense original is
+   *  the case with the same type, KV heads and seed and no `prune`. */
+  prune?: { pattern: string; tensors: "ffn" | "attn" | "all" };
 }
 
 export interface WllamaFlavour {

@@ -87,3 +87,29 @@ test("a missing model or a shape the pattern does not fit exits 3", () => {
   expect(shape.code).toBe(3);
   expect(shape.stderr).toMatch(/^skiff: bad-shape: Tensor blk\.0\.ffn_down\.weight has rows of 172/);
 });
+
+test("prune, then import in the demo: the model card lists the sparse matrices and the model generates", async ({
+  page,
+}) => {
+  const out = join(mkdtempSync(join(tmpdir(), "skiff-prune-")), "stories260K-2of4-ffn.gguf");
+  const r = skiff("prune", MODEL, out, "--pattern", "2:4", "--tensors", "ffn");
+  expect(r.code, r.stderr).toBe(0);
+  await page.goto("/");
+  await expect(page.locator("#status")).toHaveText(/is ready/, { timeout: 60_000 });
+  await page.setInputFiles("#file", out);
+  await expect(page.locator("#status")).toHaveText(/stories260K-2of4-ffn\.gguf is ready/, { timeout: 60_000 });
+  const row = page.locator("#models li", { hasText: "stories260K-2of4-ffn.gguf" });
+  // stories260K has 5 layers: gate, up and down of each are 2:4 now; attention and the embedding stay dense.
+  await expect(row.getByTestId("sparse-summary")).toHaveText("15 sparse matrices (2:4)");
+  await row.getByTestId("sparse-summary").click();
+  await expect(row.locator("details li")).toHaveCount(15);
+  await expect(row.locator("details li").first()).toHaveText("layers.0.wGate: 2:4 f32");
+  // The embedded model, not pruned, has no card.
+  await expect(
+    page.locator("#models li", { hasText: "stories260K-f32.gguf" }).getByTestId("sparse-summary"),
+  ).toHaveCount(0);
+  await page.fill("#max-tokens", "16");
+  await page.click("#generate");
+  await expect(page.locator("#stats")).toContainText("decode", { timeout: 60_000 });
+  expect((await page.locator("#output").textContent())!.length).toBeGreaterThan(0);
+});

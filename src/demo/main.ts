@@ -65,6 +65,7 @@ async function refreshModels(): Promise<ModelInfo[]> {
         el("span", m.name, "name"),
         el("span", ` ${bytes(m.storedBytes)} · ${m.config.nLayers} layers · dim ${m.config.dim}`, "meta"),
       );
+      if (m.sparseTensors.length) li.append(sparseCard(m));
       const use = el("button", m.id === loaded?.id ? "Loaded" : "Load");
       use.disabled = m.id === loaded?.id;
       use.onclick = () => void loadModel(m);
@@ -85,6 +86,18 @@ async function refreshModels(): Promise<ModelInfo[]> {
   $("storage").textContent =
     `Storage: ${bytes(u.usedBytes)} used of ${bytes(u.quotaBytes)}${u.persisted ? ", persistent" : ", may be cleared by the browser"}`;
   return models;
+}
+
+/** Which matrices import found pruned to an N:M pattern and stored compressed (the sparse kernels run them). */
+function sparseCard(m: ModelInfo): HTMLDetailsElement {
+  const card = el("details", "", "sparse");
+  const patterns = [...new Set(m.sparseTensors.map((t) => t.pattern))].join(", ");
+  const summary = el("summary", `${m.sparseTensors.length} sparse matrices (${patterns})`);
+  summary.dataset.testid = "sparse-summary";
+  const list = el("ul");
+  list.append(...m.sparseTensors.map((t) => el("li", `${t.name}: ${t.pattern} ${t.type}`)));
+  card.append(summary, list);
+  return card;
 }
 
 async function loadModel(m: ModelInfo): Promise<void> {

@@ -37,6 +37,17 @@ export interface ModelInfo {
   source: string;
   storedBytes: number;
   config: LlamaConfig;
+  /** Matrices stored N:M-compressed (found pruned at import), which the sparse kernels run. */
+  sparseTensors: SparseTensorInfo[];
+}
+
+export interface SparseTensorInfo {
+  /** Stored role, e.g. "layers.0.wGate". */
+  name: string;
+  /** "2:4" etc. */
+  pattern: string;
+  /** Type of the kept values. */
+  type: string;
 }
 
 export interface ChatPrompt {
@@ -151,7 +162,7 @@ export class Engine {
   /** `onProgress` is its own argument (not an option) so it can cross the worker boundary as a Comlink proxy. */
   async importModel(
     source: Blob | string,
-    options: { name?: string; id?: string } = {},
+    options: { name?: string; id?: string; sparse?: boolean } = {},
     onProgress?: (p: ImportProgress) => void,
   ): Promise<ModelInfo> {
     const signal = this.begin();
@@ -436,5 +447,15 @@ function sharedPrefix(a: readonly number[], b: readonly number[], limit: number)
 }
 
 function info(m: LlamaManifest | ModelManifest): ModelInfo {
-  return { id: m.id, name: m.name, source: m.source, storedBytes: m.storedBytes, config: m.config as LlamaConfig };
+  const sparseTensors = m.tensors.flatMap((t) =>
+    t.sparse ? [{ name: t.name, pattern: t.sparse, type: t.dtype }] : [],
+  );
+  return {
+    id: m.id,
+    name: m.name,
+    source: m.source,
+    storedBytes: m.storedBytes,
+    config: m.config as LlamaConfig,
+    sparseTensors,
+  };
 }

@@ -4,6 +4,8 @@ import type { GpuContext } from "../gpu/device.ts";
 import { uploadBuffer } from "../gpu/readback.ts";
 import { SkiffError } from "../errors.ts";
 import { uploadWeight, weightBytes, type GpuWeight } from "../kernels/weights.ts";
+import { destroySparseWeight, uploadSparseWeight, type GpuSparseWeight } from "../kernels/sparse-weights.ts";
+import { parsePattern, sparseBytes, type SparseValueType } from "../loaders/sparse-nm.ts";
 import { createKvCache, kvCacheBufferBytes, type KvCache } from "../kernels/kv-cache.ts";
 import type { ModelStore, StoredTensor } from "../storage/model-store.ts";
 import type { LlamaManifest } from "../storage/import-gguf.ts";
@@ -37,12 +39,17 @@ export interface LoadOptions {
 
 export function planMemory(m: LlamaManifest, capacity: number): { weights: number; kv: number } {
   const c = m.config;
-  const weights = m.tensors.reduce(
-    (s, t) => s + (t.shape.length === 2 ? weightBytes(t.dtype as WeightType, t.shape[0], t.shape[1]) : t.shape[0] * 4),
-    0,
-  );
+  const weights = m.tensors.reduce((s, t) => s + tensorBytes(t), 0);
   const kv = 2 * c.nLayers * kvCacheBufferBytes({ nKvHeads: c.nKvHeads, capacity, headSize: c.headSize });
   return { weights, kv };
+}
+
+/** Bytes a stored tensor takes on the GPU: its planes, dense or N:M-compressed. */
+function tensorBytes(t: StoredTensor): number {
+  if (t.shape.length !== 2) return t.shape[0] * 4;
+  const [rows, cols] = t.shape;
+  if (t.sparse) return sparseBytes(parsePattern(t.sparse), t.dtype as SparseValueType, rows, cols);
+  return weightBytes(t.dtype as WeightType, rows, cols);
 }
 
 export async function loadGpuModel(
@@ -133,7 +140,7 @@ async function uploadTensor(
   id: string,
   t: StoredTensor,
   owned: { destroy(): void }[],
-): Promise<GpuWeight | GPUBuffer | Float32Array> {
+): Promise<GpuWeight | GpuSparseWeight | GPUBuffer | Float32Array> {
   if (t.shape.length === 1) {
     const values = await store.readPlane(id, t, "values");
     // RoPE frequency factors are folded into a table on the CPU when the rope kernel is prepared.
@@ -142,6 +149,7 @@ async function uploadTensor(
     owned.push(buffer);
     return buffer;
   }
+  if (t.sparse) return uploadSparseTensor(ctx, store, id, t, owned);
   const codes = await store.readPlane(id, t, "codes");
   const scales = t.planes.scales ? await store.readPlane(id, t, "scales") : undefined;
   const weight = uploadWeight(
@@ -156,5 +164,34 @@ async function uploadTensor(
     t.name,
   );
   owned.push({ destroy: () => weight.chunks.forEach((ch) => (ch.codes.destroy(), ch.scales?.destroy())) });
+  return weight;
+}
+
+/** A matrix stored N:M-compressed (import found its zeros in an exact pattern): the sparse kernels' planes. */
+async function uploadSparseTensor(
+  ctx: GpuContext,
+  store: ModelStore,
+  id: string,
+  t: StoredTensor,
+  owned: { destroy(): void }[],
+): Promise<GpuSparseWeight> {
+  const words = async (plane: string) => {
+    const bytes = await store.readPlane(id, t, plane);
+    return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  };
+  const weight = uploadSparseWeight(
+    ctx,
+    {
+      pattern: parsePattern(t.sparse!),
+      type: t.dtype as SparseValueType,
+      rows: t.shape[0],
+      cols: t.shape[1],
+      positions: await words("positions"),
+      values: await words("values"),
+      scales: t.planes.scales ? await words("scales") : undefined,
+    },
+    t.name,
+  );
+  owned.push({ destroy: () => destroySparseWeight(weight) });
   return weight;
 }

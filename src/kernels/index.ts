@@ -7,6 +7,7 @@ import { embedding, type EmbeddingArgs } from "./embedding.ts";
 import { rmsNorm, type RmsNormArgs } from "./rms-norm.ts";
 import { gemv } from "./gemv.ts";
 import { gemm, type GemmArgs } from "./gemm.ts";
+import { isSparseWeight, sparseMatmul, type SparseMatmulArgs } from "./sparse-matmul.ts";
 import { rope, type RopeArgs } from "./rope.ts";
 import { kvCacheWrite, type KvCacheLayer, type KvCacheShape } from "./kv-cache.ts";
 import { attentionDecode } from "./attention-decode.ts";
@@ -51,8 +52,13 @@ const widen = <A>(f: (ctx: GpuContext, a: A) => Promise<unknown>): Launcher => f
 export const opTable: Record<OpName, Launcher> = {
   embedding: widen((ctx, a: EmbeddingArgs) => embedding(ctx, a)),
   rmsNorm: widen((ctx, a: RmsNormArgs) => rmsNorm(ctx, a)),
-  // One token reads each weight once (GEMV); more tokens share the weight reads (register-tiled GEMM).
-  matmul: widen((ctx, a: GemmArgs) => (a.m === 1 ? gemv(ctx, a) : gemm(ctx, a))),
+  // One token reads each weight once (GEMV); more tokens share the weight reads (register-tiled GEMM). A pruned
+  // weight stored N:M-compressed at import runs the sparse kernels.
+  matmul: widen((ctx, a: GemmArgs | SparseMatmulArgs) => {
+    if (isSparseWeight(a.weight)) return sparseMatmul(ctx, a as SparseMatmulArgs);
+    const dense = a as GemmArgs;
+    return dense.m === 1 ? gemv(ctx, dense) : gemm(ctx, dense);
+  }),
   rope: widen((ctx, a: RopeArgs) => rope(ctx, a)),
   kvCacheWrite: widen((ctx, a: Args) =>
     kvCacheWrite(ctx, {

@@ -6,6 +6,7 @@ import {
   compressPackedNM,
   decompressNM,
   detectNM,
+  detectPackedNM,
   NM_PATTERNS,
   parsePattern,
   patternName,
@@ -111,6 +112,44 @@ describe("detectNM", () => {
     expect(detectNM(tensor(1, 6, [[0, 0]]), 1, 6)).toBeUndefined();
     expect(detectNM(tensor(1, 12, [[0, 0]]), 1, 12)).toEqual(P("1:4"));
     expect(() => detectNM(new Float32Array(5), 2, 3)).toThrow(/5 values for rows=2 x cols=3/);
+  });
+});
+
+describe("detectPackedNM", () => {
+  /** Values stored as `type` in the runtime planes, as import has them. */
+  const packed = (type: (typeof SPARSE_VALUE_TYPES)[number], t: Float32Array, rows: number, cols: number) =>
+    repack(type, quantize(type, t), rows, cols);
+
+  test("finds on the runtime planes of every value type the pattern of the values", () => {
+    const random = rng(13);
+    for (const type of SPARSE_VALUE_TYPES) {
+      for (const p of NM_PATTERNS) {
+        const t = randomNMValues(3, 96, p, random, 1, true);
+        expect(detectPackedNM(packed(type, t, 3, 96)), `${type} ${patternName(p)}`).toEqual(p);
+      }
+      // Dense random weights: no pattern (and the scan stops at the first crowded group).
+      const dense = Float32Array.from({ length: 2 * 64 }, () => random() - 0.5);
+      expect(detectPackedNM(packed(type, dense, 2, 64)), type).toBeUndefined();
+    }
+  });
+
+  test("one extra non-zero keeps a quantized tensor dense; a zero-scale block counts as zeros", () => {
+    const random = rng(17);
+    for (const type of SPARSE_VALUE_TYPES) {
+      const t = randomNMValues(4, 64, P("2:4"), random, 1, true);
+      const g = 3 * 64 + 9 * 4;
+      t[g + [0, 1, 2, 3].find((j) => t[g + j] === 0)!] = 0.75;
+      expect(detectPackedNM(packed(type, t, 4, 64)), type).toBeUndefined();
+    }
+    // q4_0 with every block's scale 0 (all weights zero): 1:4, as the values say.
+    const zeros = packed("q4_0", new Float32Array(64), 1, 64);
+    zeros.codes.fill(0x77777777);
+    expect(detectPackedNM(zeros)).toEqual(P("1:4"));
+  });
+
+  test("types sparse weights cannot hold are never detected", () => {
+    const t = randomNMValues(1, 256, P("1:4"), rng(19), 1, true);
+    expect(detectPackedNM(repack("q4_k", quantize("q4_k", t), 1, 256))).toBeUndefined();
   });
 });
 

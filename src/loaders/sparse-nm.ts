@@ -130,17 +130,47 @@ function checkSparseType(type: string, rows: number, cols: number, name?: string
   }
 }
 
-/** Largest number of non-zeros in any group of `m` columns of any row (cols % m == 0). */
-function maxPerGroup(values: ArrayLike<number>, rows: number, cols: number, m: number): number {
+/**
+ * Largest number of non-zeros in any group of `m` columns of any row (cols % m == 0), reading element (r, c) through
+ * `nonZero`; stops early once it exceeds `stopAbove` (then no pattern with that m can hold).
+ */
+function maxPerGroup(
+  nonZero: (r: number, c: number) => boolean,
+  rows: number,
+  cols: number,
+  m: number,
+  stopAbove: number,
+): number {
   let most = 0;
   for (let r = 0; r < rows; r++) {
-    for (let g = r * cols; g < (r + 1) * cols; g += m) {
+    for (let g = 0; g < cols; g += m) {
       let count = 0;
-      for (let j = 0; j < m; j++) if (values[g + j] !== 0) count++;
-      if (count > most) most = count;
+      for (let j = 0; j < m; j++) if (nonZero(r, g + j)) count++;
+      if (count > most) {
+        most = count;
+        if (most > stopAbove) return most;
+      }
     }
   }
   return most;
+}
+
+/** The tightest runnable pattern whose groups all hold at most N non-zeros, or undefined. */
+function tightestPattern(
+  nonZero: (r: number, c: number) => boolean,
+  rows: number,
+  cols: number,
+): NMPattern | undefined {
+  const most = new Map<number, number>();
+  for (const p of NM_PATTERNS) {
+    if (cols % p.m !== 0) continue;
+    if (!most.has(p.m)) {
+      const widest = Math.max(...NM_PATTERNS.filter((q) => q.m === p.m).map((q) => q.n));
+      most.set(p.m, maxPerGroup(nonZero, rows, cols, p.m, widest));
+    }
+    if (most.get(p.m)! <= p.n) return p;
+  }
+  return undefined;
 }
 
 /** The tightest runnable pattern that `values` (rows x cols, row-major) satisfies exactly, or undefined. */
@@ -148,13 +178,23 @@ export function detectNM(values: Float32Array | Float64Array, rows: number, cols
   if (values.length !== rows * cols) {
     throw new SkiffError("bad-shape", `detectNM: ${values.length} values for rows=${rows} x cols=${cols}`);
   }
-  const most = new Map<number, number>();
-  for (const p of NM_PATTERNS) {
-    if (cols % p.m !== 0) continue;
-    if (!most.has(p.m)) most.set(p.m, maxPerGroup(values, rows, cols, p.m));
-    if (most.get(p.m)! <= p.n) return p;
-  }
-  return undefined;
+  return tightestPattern((r, c) => values[r * cols + c] !== 0, rows, cols);
+}
+
+/**
+ * The tightest runnable pattern that a tensor in the runtime planes (repack.ts) satisfies exactly, judged on its
+ * codes (a q8_0 code 0, a q4_0 code 8 or a block whose scale is 0 is an exact zero), or undefined: also for types
+ * sparse weights cannot hold. What import uses to store pruned tensors compressed.
+ */
+export function detectPackedNM(dense: PackedWeight): NMPattern | undefined {
+  const { type, rows, cols, codes } = dense;
+  if (!SPARSE_VALUE_TYPES.includes(type as SparseValueType)) return undefined;
+  const t = type as SparseValueType;
+  const { codeWords, scaleWords } = planeStrides(type, cols);
+  const scales = dense.scales ?? new Uint32Array(0);
+  const scaleOf = (r: number, c: number) =>
+    scaleWords ? (scales[r * scaleWords + (c >> 6)] >>> (((c >> 5) & 1) * 16)) & 0xffff : 1;
+  return tightestPattern((r, c) => !isZero(t, denseCode(t, codes, r * codeWords, c), scaleOf(r, c)), rows, cols);
 }
 
 /** Element c of a dense row's planes in the sparse value encoding (VALUE_BITS[type] bits). */

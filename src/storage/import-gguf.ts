@@ -4,7 +4,8 @@ import { SkiffError } from "../errors.ts";
 import { readGgufHeader, type GgufHeader, type GgufTensorInfo } from "../loaders/gguf.ts";
 import { llamaConfigFromGguf, llamaTensorMap } from "../loaders/gguf-llama.ts";
 import { ggmlTypeName, GGML_TYPE, weightTypeOf } from "../loaders/ggml-types.ts";
-import { repack } from "../loaders/repack.ts";
+import { repack, type PackedWeight } from "../loaders/repack.ts";
+import { compressPackedNM, detectPackedNM, patternName } from "../loaders/sparse-nm.ts";
 import { WEIGHT_TYPES } from "../loaders/ggml-quants.ts";
 import { tokenizerSpecFromGguf, type TokenizerSpec } from "../tokenizer/tokenizer.ts";
 import type { LlamaConfig } from "../models/llama-config.ts";
@@ -23,6 +24,11 @@ export interface ImportOptions {
   name?: string;
   signal?: AbortSignal;
   onProgress?: (p: ImportProgress) => void;
+  /**
+   * Store matrices whose zeros already form an exact N:M pattern (a pruned model, zeros written out) compressed, so
+   * the sparse kernels run them (default true). The embedding table always stays dense: it is read by rows.
+   */
+  sparse?: boolean;
 }
 
 export type LlamaManifest = ModelManifest<LlamaConfig, TokenizerSpec>;
@@ -112,9 +118,12 @@ export async function importGguf(
       } else {
         const [cols, rows] = info.dims;
         const packed = repack(type, bytes, rows, cols, info.name);
-        const planes: Record<string, Uint8Array> = { codes: asBytes(packed.codes) };
-        if (packed.scales) planes.scales = asBytes(packed.scales);
-        await writer.addTensor({ name: role, dtype: type, shape: [rows, cols] }, planes);
+        const sparse =
+          options.sparse !== false && role !== "tokenEmbedding" ? sparseTensor(packed, info.name) : undefined;
+        await writer.addTensor(
+          { name: role, dtype: type, shape: [rows, cols], ...(sparse && { sparse: sparse.pattern }) },
+          sparse?.planes ?? densePlanes(packed),
+        );
       }
       bytesDone += info.byteSize;
       onProgress?.({
@@ -131,6 +140,25 @@ export async function importGguf(
     await writer.discard();
     throw e;
   }
+}
+
+function densePlanes(packed: PackedWeight): Record<string, Uint8Array> {
+  const planes: Record<string, Uint8Array> = { codes: asBytes(packed.codes) };
+  if (packed.scales) planes.scales = asBytes(packed.scales);
+  return planes;
+}
+
+/** The N:M-compressed planes of a matrix whose zeros form a runnable pattern exactly, else undefined. */
+function sparseTensor(
+  packed: PackedWeight,
+  name: string,
+): { pattern: string; planes: Record<string, Uint8Array> } | undefined {
+  const pattern = detectPackedNM(packed);
+  if (!pattern) return undefined;
+  const w = compressPackedNM(packed, pattern, name);
+  const planes: Record<string, Uint8Array> = { positions: asBytes(w.positions), values: asBytes(w.values) };
+  if (w.scales) planes.scales = asBytes(w.scales);
+  return { pattern: patternName(pattern), planes };
 }
 
 function asBytes(words: Uint32Array): Uint8Array {

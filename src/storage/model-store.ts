@@ -20,6 +20,11 @@ export interface StoredTensor {
   dtype: string;
   /** [rows, cols] for matrices, [n] for vectors. */
   shape: number[];
+  /**
+   * "2:4" etc. when the matrix is stored N:M-compressed (planes positions, values, scales: src/loaders/sparse-nm.ts)
+   * rather than dense (codes, scales: repack.ts). `dtype` is the type of its values either way.
+   */
+  sparse?: string;
   planes: Record<string, StoredPlane>;
 }
 

@@ -51,7 +51,7 @@ export class SkiffClient {
   /** Progress arrives through `options.onProgress` (or the third argument). Relative URLs resolve against the page. */
   importModel(
     source: Blob | string,
-    options: { name?: string; onProgress?: (p: ImportProgress) => void } = {},
+    options: { name?: string; sparse?: boolean; onProgress?: (p: ImportProgress) => void } = {},
     onProgress?: (p: ImportProgress) => void,
   ): Promise<ModelInfo> {
     const { onProgress: fromOptions, ...rest } = options;

@@ -1,0 +1,135 @@
+// Pruned models end to end: `pruneModel` (skiff prune as a library) writes a GGUF with its zeros written out; import
+// finds exactly the N:M tensors and stores them compressed; the model then runs the sparse GEMV/GEMM and equals the
+// float64 reference of the pruned file: logits step by step, and the engine's greedy tokens.
+import { describe, expect, test } from "vitest";
+import { checkLogits } from "./parity-testing.ts";
+import { Engine } from "./engine.ts";
+import { planMemory } from "./gpu-model.ts";
+import { syntheticLlamaGguf } from "../loaders/synthetic-model.ts";
+import { readGgufHeader } from "../loaders/gguf.ts";
+import type { WeightType } from "../loaders/ggml-quants.ts";
+import { pruneModel, type PruneOptions } from "../tools/prune.ts";
+import { ModelStore } from "../storage/model-store.ts";
+import { importGguf, type LlamaManifest } from "../storage/import-gguf.ts";
+import { isSparseWeight } from "../kernels/sparse-matmul.ts";
+import type { GpuSparseWeight } from "../kernels/sparse-weights.ts";
+import { ReferenceLlama, greedyReference } from "../reference/forward.ts";
+import { referenceWeightsFromGguf } from "../reference/gguf-weights.ts";
+
+const LOGIT_TOLERANCE = 2e-4;
+const PROMPT = [1, 100, 120, 140, 160, 180, 200, 220, 240, 260, 17];
+const STEPS = 8;
+const SHAPE = { dim: 64, hiddenDim: 160, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 300, seqLen: 64 };
+const FFN = ["wGate", "wUp", "wDown"];
+const ATTN = ["wq", "wk", "wv", "wo"];
+
+function pruned(type: WeightType, seed: number, options: PruneOptions): Uint8Array {
+  return pruneModel(syntheticLlamaGguf({ ...SHAPE, type, seed }), options).bytes;
+}
+
+/** The roles each layer has stored sparse, by pattern ("layers.0.wGate" -> "2:4"). */
+function sparseRoles(m: LlamaManifest): Record<string, string> {
+  return Object.fromEntries(m.tensors.flatMap((t) => (t.sparse ? [[t.name, t.sparse]] : [])));
+}
+
+const expected = (roles: string[], pattern: string) =>
+  Object.fromEntries([0, 1].flatMap((l) => roles.map((r) => [`layers.${l}.${r}`, pattern])));
+
+let n = 0;
+async function imported(bytes: Uint8Array, sparse?: boolean): Promise<{ store: ModelStore; manifest: LlamaManifest }> {
+  const store = new ModelStore(`skiff-sparse-model-${Date.now()}-${n++}`);
+  const manifest = await importGguf(store, new Blob([bytes as BlobPart]), { name: "pruned.gguf", sparse });
+  return { store, manifest };
+}
+
+describe("import stores exactly the N:M tensors compressed", () => {
+  test("2:4 FFN-pruned: the six FFN matrices and nothing else; sparse: false keeps all dense; fewer bytes", async () => {
+    const bytes = pruned("q4_0", 41, { pattern: "2:4", tensors: "ffn" });
+    const { store, manifest } = await imported(bytes);
+    expect(sparseRoles(manifest)).toEqual(expected(FFN, "2:4"));
+    const dense = await imported(bytes, false);
+    expect(sparseRoles(dense.manifest)).toEqual({});
+    const need = planMemory(manifest, 32).weights;
+    const denseNeed = planMemory(dense.manifest, 32).weights;
+    expect(need).toBeLessThan(denseNeed);
+    await store.remove(manifest.id);
+    await dense.store.remove(dense.manifest.id);
+  });
+
+  test("a pruned tensor with one extra non-zero stays dense; the others keep their pattern", async () => {
+    const bytes = pruned("f32", 42, { pattern: "2:4", tensors: "all" });
+    const header = await readGgufHeader(new Blob([bytes as BlobPart]));
+    const info = header.tensors.find((t) => t.name === "blk.1.ffn_up.weight")!;
+    const w = new Float32Array(bytes.buffer, bytes.byteOffset + info.offset, info.byteSize / 4);
+    // A zero of row 3's group 2 becomes non-zero: 3 in that 4-group, 5 in its 8-group, so no pattern holds.
+    const g = 3 * info.dims[0] + 8;
+    const zero = [0, 1, 2, 3].find((j) => w[g + j] === 0)!;
+    w[g + zero] = 0.125;
+    const { store, manifest } = await imported(bytes);
+    const want = expected([...ATTN, ...FFN], "2:4");
+    delete want["layers.1.wUp"];
+    expect(sparseRoles(manifest)).toEqual(want);
+    await store.remove(manifest.id);
+  });
+});
+
+describe("pruned models run the sparse kernels and equal the reference", () => {
+  const cases: [WeightType, PruneOptions, string[]][] = [
+    ["f32", { pattern: "2:4", tensors: "ffn" }, FFN],
+    ["f16", { pattern: "4:8", tensors: "all" }, [...ATTN, ...FFN]],
+    ["q8_0", { pattern: "1:4", tensors: "attn" }, ATTN],
+    ["q4_0", { pattern: "2:4", tensors: "all", method: "wanda" }, [...ATTN, ...FFN]],
+    ["q4_0", { pattern: "2:8", tensors: "ffn" }, FFN],
+  ];
+  for (const [type, options, roles] of cases) {
+    test(`${type}, ${options.pattern} ${options.tensors}${options.method ? ` (${options.method})` : ""}`, async () => {
+      const bytes = pruned(type, 50 + roles.length, options);
+      let sparse: GpuSparseWeight[] = [];
+      const r = await checkLogits(bytes, PROMPT, {
+        steps: STEPS,
+        tolerance: LOGIT_TOLERANCE,
+        inspect: (gpu) => {
+          sparse = [...gpu.resources.values()].filter(
+            (v): v is GpuSparseWeight =>
+              typeof v === "object" && v !== null && "chunks" in v && isSparseWeight(v as GpuSparseWeight),
+          );
+        },
+      });
+      expect(sparse.map((w) => w.label).sort()).toEqual(Object.keys(expected(roles, options.pattern)).sort());
+      expect(sparse.every((w) => w.type === type)).toBe(true);
+      expect(r.compared).toBeGreaterThan(STEPS / 2);
+    });
+  }
+
+  test("sparse weights split into row chunks under a low binding limit", async () => {
+    const bytes = pruned("q8_0", 60, { pattern: "2:4", tensors: "ffn" });
+    let chunks = 0;
+    const r = await checkLogits(bytes, PROMPT, {
+      steps: STEPS,
+      tolerance: LOGIT_TOLERANCE,
+      bindingLimit: 4 << 10,
+      prefillChunk: 4,
+      inspect: (gpu) => (chunks = (gpu.resources.get("layers.0.wUp") as GpuSparseWeight).chunks.length),
+    });
+    expect(chunks).toBeGreaterThan(1);
+    expect(r.compared).toBeGreaterThan(STEPS / 2);
+  });
+
+  test("prune, import, load and generate through the engine: the reference's greedy tokens", async () => {
+    const bytes = pruned("q4_0", 61, { pattern: "2:4", tensors: "all" });
+    const engine = new Engine({ storePrefix: `skiff-sparse-engine-${Date.now()}`, prefillChunk: 8 });
+    try {
+      const model = await engine.importModel(new Blob([bytes as BlobPart]), { name: "pruned.gguf" });
+      expect(model.sparseTensors.map((t) => t.name).sort()).toEqual(
+        Object.keys(expected([...ATTN, ...FFN], "2:4")).sort(),
+      );
+      expect(model.sparseTensors.every((t) => t.pattern === "2:4" && t.type === "q4_0")).toBe(true);
+      await engine.load(model.id);
+      const got = await engine.generate(PROMPT, { temperature: 0, maxTokens: 12, stopAtEos: false });
+      const { config, weights } = referenceWeightsFromGguf(bytes);
+      expect(got.tokenIds).toEqual(greedyReference(new ReferenceLlama(config, weights), PROMPT, 12));
+    } finally {
+      engine.dispose();
+    }
+  });
+});
