@@ -2,7 +2,7 @@
 // src/kernels/sparse-weights.ts with one pattern file (sparse-pattern-<n>-<m>.wgsl: KEPT, the positions binding 2,
 // sp_row_words, SPos, sp_block, w_chunk, and the rowwise GEMV's SXCoef / sparse_x_coef / sparse_dot) and one value
 // file (sparse-values-<type>.wgsl: bindings 3.., the uniform, sv_row_words, SVals, sv_block, sv_quad, SV_LANE,
-// sv_quads16 / sv_quads8, sv_scale).
+// sv_quads16 / sv_quads8, sv_scale, sv_scale2).
 //
 // Two ways in. (1) The weight-access interface of the dense matmul kernels (w_block / w_scale / w_chunk /
 // w_load8_tail, see weights-*.wgsl): w_chunk writes a block's kept values out as dense columns, so gemv-coop and

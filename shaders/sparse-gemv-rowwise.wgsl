@@ -2,8 +2,11 @@
 // barriers (the fast shape on CPU adapters, like gemv-rowwise-q4-0.wgsl). Per 32-column block it loads x once, turns
 // it into the pattern's interpolation coefficients once (sparse_x_coef, see sparse-access.wgsl) and runs every row
 // against them (sparse_dot): per kept value a mask, a convert, two or three fma and the product, never a dense
-// weight. Joined after gemm-x-vec4.wgsl (x, binding 0: cols % 4 == 0 for every pattern), gemv.wgsl (Params, out,
-// store4) and the sparse access files.
+// weight. Blocks go in pairs so that each row loads and unpacks one scale word per pair (q8_0 / q4_0: the f16
+// unpack costs as much as a quad's values on SwiftShader); one block's coefficients are live at a time (holding two
+// sets made the f32 kernel a quarter slower). Joined after gemm-x-vec4.wgsl (x, binding 0: cols % 4 == 0 for every
+// pattern), gemv.wgsl (Params, out, store4) and the sparse access files, with one entry-point file:
+// sparse-gemv-rowwise-plain.wgsl or sparse-gemv-rowwise-subgroup.wgsl (which provide sparse_x_full).
 override WG: u32 = 64u;
 
 fn sparse_x_block(b: u32) -> SXBlock {
@@ -41,16 +44,38 @@ fn sparse_rows4(r: vec4<u32>) -> SRow4 {
   return SRow4(sparse_row(r.x), sparse_row(r.y), sparse_row(r.z), sparse_row(r.w));
 }
 
+// Raw sums (before scales) of rows r over block b.
 fn sparse_dot4(r: SRow4, b: u32, c: SXCoef) -> vec4<f32> {
   return vec4<f32>(sparse_dot(r.a, b, c), sparse_dot(r.b, b, c), sparse_dot(r.c, b, c), sparse_dot(r.d, b, c));
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let first = ((wg.y * params.grid_x + wg.x) * WG + lid) * 16u;
-  if (first >= params.rows) {
-    return;
-  }
+// Rows r over blocks 2p and 2p + 1 from their raw sums s, t: one scale word per row and pair, as the dense q4_0 GEMV.
+fn sparse_scale_pair(s: u32, p: u32, a: f32, b: f32) -> f32 {
+  let d = sv_scale2(s, p);
+  return fma(d.x, a, d.y * b);
+}
+
+fn sparse_scale_pair4(r: SRow4, p: u32, s: vec4<f32>, t: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(
+    sparse_scale_pair(r.a.s, p, s.x, t.x),
+    sparse_scale_pair(r.b.s, p, s.y, t.y),
+    sparse_scale_pair(r.c.s, p, s.z, t.z),
+    sparse_scale_pair(r.d.s, p, s.w, t.w),
+  );
+}
+
+// Rows r over block b alone.
+fn sparse_single(r: SRow, b: u32, c: SXCoef) -> f32 {
+  return sparse_dot(r, b, c) * sv_scale(r.s, b);
+}
+
+fn sparse_single4(r: SRow4, b: u32, c: SXCoef) -> vec4<f32> {
+  return vec4<f32>(sparse_single(r.a, b, c), sparse_single(r.b, b, c), sparse_single(r.c, b, c), sparse_single(r.d, b, c));
+}
+
+// The kernel's work: rows first .. first+15, `lane` being the invocation's subgroup lane (0 without subgroups),
+// for sparse_x_full of the entry-point file.
+fn sparse_rows16(first: u32, lane: u32) {
   // Rows past the chunk repeat its last row (loads stay in bounds); their sums are not stored.
   let last = vec4<u32>(params.rows - 1u);
   let ra = sparse_rows4(min(vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u), last));
@@ -62,20 +87,27 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   var acc_c = vec4<f32>(0.0);
   var acc_d = vec4<f32>(0.0);
   let full = params.cols >> 5u;
-  for (var b = 0u; b < full; b++) {
-    let c = sparse_x_coef(sparse_x_block(b), b);
-    acc_a += sparse_dot4(ra, b, c);
-    acc_b += sparse_dot4(rb, b, c);
-    acc_c += sparse_dot4(rc, b, c);
-    acc_d += sparse_dot4(rd, b, c);
+  for (var p = 0u; p < (full >> 1u); p++) {
+    // Block 2p, then 2p + 1, against one set of coefficients at a time; the scales of both at the end.
+    var c = sparse_x_coef(sparse_x_full(2u * p, lane), 2u * p);
+    let sa = sparse_dot4(ra, 2u * p, c);
+    let sb = sparse_dot4(rb, 2u * p, c);
+    let sc = sparse_dot4(rc, 2u * p, c);
+    let sd = sparse_dot4(rd, 2u * p, c);
+    c = sparse_x_coef(sparse_x_full(2u * p + 1u, lane), 2u * p + 1u);
+    acc_a += sparse_scale_pair4(ra, p, sa, sparse_dot4(ra, 2u * p + 1u, c));
+    acc_b += sparse_scale_pair4(rb, p, sb, sparse_dot4(rb, 2u * p + 1u, c));
+    acc_c += sparse_scale_pair4(rc, p, sc, sparse_dot4(rc, 2u * p + 1u, c));
+    acc_d += sparse_scale_pair4(rd, p, sd, sparse_dot4(rd, 2u * p + 1u, c));
   }
-  // At most one partial block: a loop, not a branch, so rows without one skip it at no cost.
-  for (var b = full; b * 32u < params.cols; b++) {
+  // What the pairs leave: a last full block, a partial one (x past cols reads as 0, meeting the stored zero
+  // padding), or both. A loop, not a branch, so rows without one skip it at no cost.
+  for (var b = full & ~1u; b * 32u < params.cols; b++) {
     let c = sparse_x_coef(sparse_x_block_tail(b), b);
-    acc_a += sparse_dot4(ra, b, c);
-    acc_b += sparse_dot4(rb, b, c);
-    acc_c += sparse_dot4(rc, b, c);
-    acc_d += sparse_dot4(rd, b, c);
+    acc_a += sparse_single4(ra, b, c);
+    acc_b += sparse_single4(rb, b, c);
+    acc_c += sparse_single4(rc, b, c);
+    acc_d += sparse_single4(rd, b, c);
   }
   store4(first, acc_a);
   store4(first + 4u, acc_b);

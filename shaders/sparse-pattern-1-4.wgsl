@@ -51,12 +51,12 @@ fn sparse_x_coef(x: SXBlock, blk: u32) -> SXCoef {
   );
 }
 
-// Row r of the chunk against x over block blk, whose coefficients are c.
+// Row r of the chunk against x over block blk, whose coefficients are c, before the block's scale (sv_scale).
 fn sparse_dot(r: SRow, blk: u32, c: SXCoef) -> f32 {
   let w = positions[r.p + (blk >> 1u)];
   // Odd blocks hold the high half: one select rather than a shift by a runtime amount.
   let p = vec4<i32>(bitcast<i32>(select(w, w >> 16u, (blk & 1u) == 1u)));
   let v = sv_quads8(r.v, blk);
   let acc = sp_dot4_acc(0.0, v[0], sp_cubic_at(c.q0, vec4<f32>(p & SP_MASK_LO)));
-  return sp_dot4_acc(acc, v[1], sp_cubic_at(c.q1, vec4<f32>(p & SP_MASK_HI))) * sv_scale(r.s, blk);
+  return sp_dot4_acc(acc, v[1], sp_cubic_at(c.q1, vec4<f32>(p & SP_MASK_HI)));
 }

@@ -73,7 +73,7 @@ fn sp_quad_dot(acc: f32, v: vec4<f32>, p: vec4<i32>, c: mat3x4<f32>) -> f32 {
   return sp_dot4_acc(acc, v, fma(fma(c[2], f, c[1]), f, c[0]));
 }
 
-// Row r of the chunk against x over block blk, whose coefficients are c.
+// Row r of the chunk against x over block blk, whose coefficients are c, before the block's scale (sv_scale).
 fn sparse_dot(r: SRow, blk: u32, c: SXCoef) -> f32 {
   let w = sp_block(r.p, blk);
   let lo = vec4<i32>(bitcast<i32>(w));
@@ -83,5 +83,5 @@ fn sparse_dot(r: SRow, blk: u32, c: SXCoef) -> f32 {
   acc = sp_quad_dot(acc, v[1], lo & SP_MASK_HI, c.q1);
   acc = sp_quad_dot(acc, v[2], hi & SP_MASK_LO, c.q2);
   acc = sp_quad_dot(acc, v[3], hi & SP_MASK_HI, c.q3);
-  return acc * sv_scale(r.s, blk);
+  return acc;
 }

@@ -37,10 +37,10 @@ fn sparse_x_coef(x: SXBlock, blk: u32) -> SXCoef {
   return SXCoef(sp_quad8(x.lo[0], x.lo[1], x.lo[2], x.lo[3]), sp_quad8(x.hi[0], x.hi[1], x.hi[2], x.hi[3]));
 }
 
-// Row r of the chunk against x over block blk, whose coefficients are c.
+// Row r of the chunk against x over block blk, whose coefficients are c, before the block's scale (sv_scale).
 fn sparse_dot(r: SRow, blk: u32, c: SXCoef) -> f32 {
   let p = sp_block(r.p, blk);
   let v = sv_quads8(r.v, blk);
   let acc = sp_quad8_dot(0.0, v[0], p, c.q0);
-  return sp_quad8_dot(acc, v[1], p >> 12u, c.q1) * sv_scale(r.s, blk);
+  return sp_quad8_dot(acc, v[1], p >> 12u, c.q1);
 }

@@ -45,7 +45,7 @@ fn sparse_x_coef(x: SXBlock, blk: u32) -> SXCoef {
   );
 }
 
-// Row r of the chunk against x over block blk, whose coefficients are c.
+// Row r of the chunk against x over block blk, whose coefficients are c, before the block's scale (sv_scale).
 fn sparse_dot(r: SRow, blk: u32, c: SXCoef) -> f32 {
   let p = sp_block(r.p, blk);
   let v = sv_quads16(r.v, blk);
@@ -53,5 +53,5 @@ fn sparse_dot(r: SRow, blk: u32, c: SXCoef) -> f32 {
   acc = sp_quad8_dot(acc, v[1], p.x >> 12u, c.q1);
   acc = sp_quad8_dot(acc, v[2], p.y, c.q2);
   acc = sp_quad8_dot(acc, v[3], p.y >> 12u, c.q3);
-  return acc * sv_scale(r.s, blk);
+  return acc;
 }

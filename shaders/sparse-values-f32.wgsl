@@ -48,3 +48,7 @@ fn sv_quads8(v: u32, blk: u32) -> mat2x4<f32> {
 fn sv_scale(s: u32, blk: u32) -> f32 {
   return 1.0;
 }
+
+fn sv_scale2(s: u32, p: u32) -> vec2<f32> {
+  return vec2<f32>(1.0);
+}

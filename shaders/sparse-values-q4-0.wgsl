@@ -28,14 +28,17 @@ fn sv_quad(b: SVals, i: u32) -> vec4<f32> {
 
 // ---- Rowwise GEMV: codes decoded in place (no per-lane shifts, which SwiftShader emulates lane by lane) ----
 
-// Nibble j of a half-word masked where it lies is q * 16^j; less the zero point, (q - 8) * 16^j (exact in f32).
-// The x a quad meets is scaled by SV_LANE = 16^-j (folded into the interpolation coefficients).
+// Nibble j of a half-word masked where it lies is q * 16^j. The exponent of 2^23 ORed in first (one scalar OR per
+// half-word, kept by the mask) makes the masked bits the f32 2^23 + q * 16^j with no convert; less 2^23 + 8 * 16^j it
+// is (q - 8) * 16^j (all exact in f32). The x a quad meets is scaled by SV_LANE = 16^-j (folded into the
+// interpolation coefficients).
 const SV_LANE = vec4<f32>(1.0, 0.0625, 0.00390625, 0.000244140625);
-const SV_Q4_MASK = vec4<i32>(0xf, 0xf0, 0xf00, 0xf000);
-const SV_Q4_ZERO = vec4<i32>(8, 128, 2048, 32768);
+const SV_Q4_EXP = 0x4b000000u;
+const SV_Q4_MASK = vec4<u32>(0x4b00000fu, 0x4b0000f0u, 0x4b000f00u, 0x4b00f000u);
+const SV_Q4_ZERO = vec4<f32>(8388616.0, 8388736.0, 8390656.0, 8421376.0);
 
 fn sv_q4_place(w: u32) -> vec4<f32> {
-  return vec4<f32>((vec4<i32>(bitcast<i32>(w)) & SV_Q4_MASK) - SV_Q4_ZERO);
+  return bitcast<vec4<f32>>(vec4<u32>(w | SV_Q4_EXP) & SV_Q4_MASK) - SV_Q4_ZERO;
 }
 
 // All kept codes of block blk of the row at word v, four per column, in place (KEPT = 16 or 8): one shift per word.
@@ -55,4 +58,9 @@ fn sv_quads8(v: u32, blk: u32) -> mat2x4<f32> {
 fn sv_scale(s: u32, blk: u32) -> f32 {
   let pair = unpack2x16float(scales[s + (blk >> 1u)]);
   return select(pair.x, pair.y, (blk & 1u) == 1u);
+}
+
+// The d of blocks 2p and 2p + 1: one load and one unpack for both.
+fn sv_scale2(s: u32, p: u32) -> vec2<f32> {
+  return unpack2x16float(scales[s + p]);
 }

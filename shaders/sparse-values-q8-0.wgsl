@@ -58,3 +58,8 @@ fn sv_scale(s: u32, blk: u32) -> f32 {
   let pair = unpack2x16float(scales[s + (blk >> 1u)]);
   return select(pair.x, pair.y, (blk & 1u) == 1u);
 }
+
+// The d of blocks 2p and 2p + 1: one load and one unpack for both.
+fn sv_scale2(s: u32, p: u32) -> vec2<f32> {
+  return unpack2x16float(scales[s + p]);
+}

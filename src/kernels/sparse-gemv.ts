@@ -1,6 +1,7 @@
 // Launcher for the decode GEMV over N:M sparse weights: out[r] = sum_k W[r, k] * x[k], one dispatch per row chunk.
 // Variants: "rowwise" (shaders/sparse-gemv-rowwise.wgsl: barrier-free, 16 rows per invocation, picks x at each kept
-// value's column) and "cooperative" (the dense gemv-coop kernels, a workgroup per four rows reduced with subgroups or
+// value's column; with subgroups its entry point sparse-gemv-rowwise-subgroup.wgsl shares x loads across lanes, else
+// sparse-gemv-rowwise-plain.wgsl) and "cooperative" (the dense gemv-coop kernels, a workgroup per four rows reduced with subgroups or
 // in workgroup memory, reading the sparse weight through sparse-access.wgsl's dense-column interface).
 import commonSource from "../../shaders/gemv.wgsl?raw";
 import blockSource from "../../shaders/gemv-block.wgsl?raw";
@@ -10,6 +11,8 @@ import coopSource from "../../shaders/gemv-coop.wgsl?raw";
 import coopSubgroupSource from "../../shaders/gemv-coop-subgroup.wgsl?raw";
 import coopSharedSource from "../../shaders/gemv-coop-shared.wgsl?raw";
 import rowwiseSource from "../../shaders/sparse-gemv-rowwise.wgsl?raw";
+import rowwisePlainSource from "../../shaders/sparse-gemv-rowwise-plain.wgsl?raw";
+import rowwiseSubgroupSource from "../../shaders/sparse-gemv-rowwise-subgroup.wgsl?raw";
 import type { GpuContext } from "../gpu/device.ts";
 import { SkiffError } from "../errors.ts";
 import { ceilDiv, combine, prepareKernel, type Binding } from "./dispatch.ts";
@@ -61,8 +64,13 @@ function gemvSource(
   const w = sparseSource(weight.pattern, weight.type);
   const parts = [xVec4Source, dotSource, commonSource, w.source];
   const name = `sparse:${w.name}:${variant}`;
-  if (variant === "rowwise") return { source: [...parts, rowwiseSource].join("\n"), name };
   // `enable subgroups;` must open the module, so the subgroup entry point goes first.
+  if (variant === "rowwise") {
+    if (ctx.features.subgroups) {
+      return { source: [rowwiseSubgroupSource, ...parts, rowwiseSource].join("\n"), name: `${name}-subgroup` };
+    }
+    return { source: [...parts, rowwiseSource, rowwisePlainSource].join("\n"), name };
+  }
   if (ctx.features.subgroups) {
     return { source: [coopSubgroupSource, ...parts, blockSource, coopSource].join("\n"), name: `${name}-subgroup` };
   }

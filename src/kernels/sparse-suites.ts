@@ -74,8 +74,7 @@ function caseName(op: string, pattern: string, type: string, [m, rows, cols]: nu
 }
 
 /** Every value type and variant of `op` on the patterns given; then, for the first two value types listed in
- *  `extra`, a weight split into three row chunks in each variant and (GEMV) the cooperative kernel without
- *  subgroups. */
+ *  `extra`, a weight split into three row chunks in each variant and (GEMV) each variant without subgroups. */
 export function sparseMatmulSuite(op: "gemv" | "gemm", patterns: string[], extra: SparseValueType[]): void {
   for (const pattern of patterns) {
     const p = parsePattern(pattern);
@@ -104,11 +103,14 @@ export function sparseMatmulSuite(op: "gemv" | "gemm", patterns: string[], extra
         });
       }
       if (op === "gemv") {
-        const name = caseName(op, pattern, type, shape, "cooperative, no subgroups");
-        test(name, async () => {
-          const ctx = await testContext();
-          await withoutSubgroups(ctx, () => check(ctx, p, type, shape, op, "cooperative", name));
-        });
+        // Both GEMV variants have a subgroup kernel and one without.
+        for (const variant of MATMUL_VARIANTS) {
+          const name = caseName(op, pattern, type, shape, `${variant}, no subgroups`);
+          test(name, async () => {
+            const ctx = await testContext();
+            await withoutSubgroups(ctx, () => check(ctx, p, type, shape, op, variant, name));
+          });
+        }
       }
     }
   }
