@@ -1,7 +1,7 @@
-// `npm run bench:prune`: the quality cost of 2:4 pruning (magnitude and Wanda; FFN, attention, all linear layers)
-// on stories260K, measured in Node with the float64 reference model: bench/prune-quality.ts is loaded through a Vite
-// server's SSR loader, so Node needs no TypeScript loader. Writes bench/results/prune-quality-<date>.json and .md
-// (into BENCH_OUT when set) and prints the table. BENCH_PRUNE_MODEL=file measures another GGUF; BENCH_PROMPTS=n
+// `npm run bench:prune`: the quality cost of N:M pruning (magnitude, Wanda, SparseGPT; FFN, attention, all linear
+// layers) on stories260K, measured in Node with the float64 reference model: bench/prune-quality.ts is loaded through
+// a Vite server's SSR loader, so Node needs no TypeScript loader. Writes bench/results/prune-quality-<date>.json and
+// .md (into BENCH_OUT when set) and prints the table. BENCH_PRUNE_MODEL=file measures another GGUF; BENCH_PROMPTS=n
 // and BENCH_GENERATE=n override the prompt count and continuation length.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";

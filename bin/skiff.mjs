@@ -18,8 +18,8 @@ const USAGE = `usage:
                   [--ffn-skip-protect-last N] [--ffn-skip-max-fraction F] [--ffn-skip-recheck N]]
                  [--speculative ngram|ffn-skip [--max-draft N]]
   skiff bench [--kernels] [--model FILE ...] [--tune] [--ffn-skip] [--peers] [--json] [--out DIR] [--quick]
-  skiff prune <in.gguf> <out.gguf> --pattern N:M [--method magnitude|wanda] [--tensors ffn|attn|all]
-              [--calibration-ids FILE]`;
+  skiff prune <in.gguf> <out.gguf> --pattern N:M [--method magnitude|wanda|sparsegpt]
+              [--tensors ffn|attn|all] [--calibration-ids FILE]`;
 
 class UsageError extends Error {}
 
@@ -343,7 +343,7 @@ async function prune(o) {
     writeFileSync(o.output, r.bytes);
     const weights = r.tensors.reduce((a, t) => a + t.rows * t.cols, 0);
     const zeros = r.tensors.reduce((a, t) => a + t.zeros, 0);
-    const how = r.method === "wanda" ? `wanda, ${r.calibrationTokens} calibration tokens` : r.method;
+    const how = r.method === "magnitude" ? r.method : `${r.method}, ${r.calibrationTokens} calibration tokens`;
     process.stdout.write(
       `pruned ${r.tensors.length} tensors to ${r.pattern.n}:${r.pattern.m} (${how}): ${zeros} of ${weights} ` +
         `weights are zero (${((100 * zeros) / weights).toFixed(1)}%); wrote ${o.output}\n`,

@@ -1,5 +1,6 @@
-// `skiff prune`: stories260K pruned to 2:4 (magnitude and Wanda, with a calibration file) exits 0 with a summary
-// and writes a GGUF of the same size; bad arguments exit 2 naming them; missing files and unprunable shapes exit 3.
+// `skiff prune`: stories260K pruned to 2:4 (magnitude, SparseGPT, and Wanda with a calibration file) exits 0 with a
+// summary and writes a GGUF of the same size; bad arguments exit 2 naming them; missing files and unprunable shapes
+// exit 3.
 import { expect, test } from "@playwright/test";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -14,7 +15,7 @@ function skiff(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test("skiff prune writes a 2:4 copy of stories260K (magnitude, and Wanda with a calibration file)", () => {
+test("skiff prune writes a 2:4 copy of stories260K (magnitude, SparseGPT, and Wanda with a calibration file)", () => {
   const dir = mkdtempSync(join(tmpdir(), "skiff-prune-"));
   const out = join(dir, "pruned.gguf");
   const r = skiff("prune", MODEL, out, "--pattern", "2:4");
@@ -23,6 +24,13 @@ test("skiff prune writes a 2:4 copy of stories260K (magnitude, and Wanda with a 
   expect(statSync(out).size).toBe(statSync(MODEL).size);
   // The header (magic, counts, metadata) is copied as it was.
   expect(readFileSync(out).subarray(0, 4096).equals(readFileSync(MODEL).subarray(0, 4096))).toBe(true);
+
+  const sparseGpt = skiff("prune", MODEL, join(dir, "sparsegpt.gguf"), "--pattern", "2:4", "--method", "sparsegpt");
+  expect(sparseGpt.code, sparseGpt.stderr).toBe(0);
+  expect(sparseGpt.stdout).toMatch(
+    /^pruned 35 tensors to 2:4 \(sparsegpt, 512 calibration tokens\): 113280 of 226560 weights are zero \(50\.0%\)/,
+  );
+  expect(statSync(join(dir, "sparsegpt.gguf")).size).toBe(statSync(MODEL).size);
 
   const ids = join(dir, "calibration.json");
   writeFileSync(
@@ -60,7 +68,7 @@ test("bad prune arguments exit 2 with a message naming them", () => {
     [["--pattern", "3:2"], /pattern "3:2" is not supported/],
     [["--pattern", "0:4"], /pattern "0:4"/],
     [["--pattern", "2:4", "--tensors", "mlp"], /unknown tensor group "mlp"/],
-    [["--pattern", "2:4", "--method", "sparsegpt"], /unknown pruning method "sparsegpt"/],
+    [["--pattern", "2:4", "--method", "obs"], /unknown pruning method "obs"/],
     [[], /needs --pattern/],
     [["--pattern", "2:4", "--calibration-ids", notJson], /is not JSON/],
     [["--pattern", "2:4", "--method", "wanda", "--calibration-ids", outOfRange], /9999/],

@@ -5,7 +5,7 @@ import { uploadBuffer } from "../gpu/readback.ts";
 import { SkiffError } from "../errors.ts";
 import { uploadWeight, weightBytes, type GpuWeight } from "../kernels/weights.ts";
 import { destroySparseWeight, uploadSparseWeight, type GpuSparseWeight } from "../kernels/sparse-weights.ts";
-import { parsePattern, sparseBytes, type SparseValueType } from "../loaders/sparse-nm.ts";
+import { expandNM, parsePattern, sparseBytes, type SparseValueType, type SparseWeight } from "../loaders/sparse-nm.ts";
 import { createKvCache, kvCacheBufferBytes, type KvCache } from "../kernels/kv-cache.ts";
 import type { ModelStore, StoredTensor } from "../storage/model-store.ts";
 import type { LlamaManifest } from "../storage/import-gguf.ts";
@@ -179,19 +179,18 @@ async function uploadSparseTensor(
     const bytes = await store.readPlane(id, t, plane);
     return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   };
-  const weight = uploadSparseWeight(
-    ctx,
-    {
-      pattern: parsePattern(t.sparse!),
-      type: t.dtype as SparseValueType,
-      rows: t.shape[0],
-      cols: t.shape[1],
-      positions: await words("positions"),
-      values: await words("values"),
-      scales: t.planes.scales ? await words("scales") : undefined,
-    },
-    t.name,
-  );
+  const planes: SparseWeight = {
+    pattern: parsePattern(t.sparse!),
+    type: t.dtype as SparseValueType,
+    rows: t.shape[0],
+    cols: t.shape[1],
+    positions: await words("positions"),
+    values: await words("values"),
+    scales: t.planes.scales ? await words("scales") : undefined,
+  };
+  const weight = uploadSparseWeight(ctx, planes, t.name);
+  // Tuning may find the dense kernels faster for this tensor on this device (sparse-matmul.ts).
+  weight.expand = () => uploadWeight(ctx, expandNM(planes), `${t.name}.dense`);
   owned.push({ destroy: () => destroySparseWeight(weight) });
   return weight;
 }

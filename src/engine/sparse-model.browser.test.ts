@@ -14,6 +14,7 @@ import { importGguf, type LlamaManifest } from "../storage/import-gguf.ts";
 import { isSparseWeight } from "../kernels/sparse-matmul.ts";
 import type { GpuSparseWeight } from "../kernels/sparse-weights.ts";
 import { ReferenceLlama, greedyReference } from "../reference/forward.ts";
+import { testContext } from "../kernels/testing.ts";
 import { referenceWeightsFromGguf } from "../reference/gguf-weights.ts";
 
 const LOGIT_TOLERANCE = 2e-4;
@@ -130,6 +131,56 @@ describe("pruned models run the sparse kernels and equal the reference", () => {
       expect(got.tokenIds).toEqual(greedyReference(new ReferenceLlama(config, weights), PROMPT, 12));
     } finally {
       engine.dispose();
+    }
+  });
+
+  test("tuning times the sparse kernels against the dense ones on the expanded weight; both generate the same", async () => {
+    const bytes = pruned("q4_0", 62, { pattern: "2:4", tensors: "all" });
+    const engine = new Engine({ storePrefix: `skiff-sparse-tune-${Date.now()}`, prefillChunk: 8 });
+    try {
+      const model = await engine.importModel(new Blob([bytes as BlobPart]), { name: "pruned.gguf" });
+      const info = await engine.load(model.id, { tuning: "retune", tuningBudgetMs: 60_000 });
+      const sparse = info.tuning.records.filter((r) => r.key.startsWith("sparse-gemv:2:4-q4_0:"));
+      // wq/wo, wk/wv, gate/up and down: four shapes, each timed sparse and dense.
+      expect(sparse.map((r) => r.key).sort()).toEqual(
+        ["160x64", "32x64", "64x160", "64x64"].map((s) => `sparse-gemv:2:4-q4_0:${s}`).sort(),
+      );
+      for (const r of sparse) {
+        expect(
+          r.candidates.filter((c) => c.ms !== null).some((c) => c.choice.weights === "dense"),
+          r.key,
+        ).toBe(true);
+        expect(
+          r.candidates.filter((c) => c.ms !== null).some((c) => c.choice.weights === undefined),
+          r.key,
+        ).toBe(true);
+      }
+      const got = await engine.generate(PROMPT, { temperature: 0, maxTokens: 12, stopAtEos: false });
+      const { config, weights } = referenceWeightsFromGguf(bytes);
+      expect(got.tokenIds).toEqual(greedyReference(new ReferenceLlama(config, weights), PROMPT, 12));
+    } finally {
+      engine.dispose();
+    }
+  });
+
+  test("with the dense choice stored for every sparse op, the expanded weights run and equal the reference", async () => {
+    const ctx = await testContext();
+    const shapes = ["160x64", "32x64", "64x160", "64x64"];
+    const keys = shapes.flatMap((s) => [`sparse-gemv:2:4-q8_0:${s}`, `sparse-gemm:2:4-q8_0:${s}`]);
+    for (const k of keys) ctx.tuner.choices.set(k, { variant: "rowwise", workgroupSize: 64, weights: "dense" });
+    try {
+      for (const k of keys) ctx.tuner.used.delete(k);
+      ctx.tuner.used.delete("gemv:q8_0:160x64");
+      const r = await checkLogits(pruned("q8_0", 63, { pattern: "2:4", tensors: "all" }), PROMPT, {
+        steps: STEPS,
+        tolerance: LOGIT_TOLERANCE,
+      });
+      // Every sparse op ran the stored dense choice, through the dense launchers (forced, not tuned again).
+      for (const k of keys) expect(ctx.tuner.used.get(k), k).toEqual(ctx.tuner.choices.get(k));
+      expect(ctx.tuner.used.get("gemv:q8_0:160x64")).toEqual({ variant: "rowwise", workgroupSize: 64 });
+      expect(r.compared).toBeGreaterThan(STEPS / 2);
+    } finally {
+      for (const k of keys) ctx.tuner.choices.delete(k);
     }
   });
 });

@@ -11,6 +11,7 @@ import q8_0Source from "../../shaders/sparse-values-q8-0.wgsl?raw";
 import q4_0Source from "../../shaders/sparse-values-q4-0.wgsl?raw";
 import type { GpuContext } from "../gpu/device.ts";
 import { uploadBuffer } from "../gpu/readback.ts";
+import { destroyWeight, type GpuWeight } from "./weights.ts";
 import { SkiffError } from "../errors.ts";
 import {
   patternName,
@@ -43,6 +44,13 @@ export interface GpuSparseWeight {
   cols: number;
   strides: SparseStrides;
   chunks: SparseChunk[];
+  /**
+   * The same tensor in dense planes, uploaded on first call (set by whoever still holds the CPU planes: the model
+   * loader). Tuning times the dense kernels on it where they might beat the sparse ones; `dense` holds it while a
+   * prepared kernel uses it.
+   */
+  expand?: () => GpuWeight;
+  dense?: GpuWeight;
 }
 
 const PATTERN_SOURCES: Record<string, string> = {
@@ -151,6 +159,8 @@ export function destroySparseWeight(w: GpuSparseWeight): void {
     c.values.destroy();
     c.scales?.destroy();
   }
+  if (w.dense) destroyWeight(w.dense);
+  w.dense = undefined;
 }
 
 /** The weight bindings of one chunk, after the kernel's activation and output bindings. */

@@ -9,9 +9,9 @@ import { uploadBuffer } from "../gpu/readback.ts";
 import type { GpuContext } from "../gpu/device.ts";
 import { matmul, matmulTermScale } from "../reference/matmul.ts";
 import type { WeightType } from "../loaders/ggml-quants.ts";
-import { choiceName, KernelTuner, type KernelChoice } from "./tuning.ts";
+import { choiceName, type KernelChoice } from "./tuning.ts";
 import { expectClose, freshSeed, guardedOutput, randomF32, readGuardedF32, rng, testContext } from "./testing.ts";
-import { randomWeight, withoutSubgroups } from "./weight-fixtures.ts";
+import { randomWeight, withoutSubgroups, withTuner } from "./weight-fixtures.ts";
 
 const TOLERANCE = 2e-5;
 const TYPES: [WeightType, rows: number, cols: number][] = [
@@ -20,18 +20,6 @@ const TYPES: [WeightType, rows: number, cols: number][] = [
   ["q8_0", 257, 96],
   ["q4_0", 257, 96],
 ];
-
-/** Runs `body` with a fresh tuner on ctx (so choices made here do not leak into other tests), then restores it. */
-async function withTuner<T>(ctx: GpuContext, setup: (t: KernelTuner) => void, body: () => Promise<T>): Promise<T> {
-  const saved = ctx.tuner;
-  ctx.tuner = new KernelTuner();
-  setup(ctx.tuner);
-  try {
-    return await body();
-  } finally {
-    ctx.tuner = saved;
-  }
-}
 
 async function checkMatmul(
   ctx: GpuContext,

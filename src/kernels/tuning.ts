@@ -18,6 +18,9 @@ export interface KernelChoice {
   variant: KernelStyle;
   /** Invocations per workgroup, where the op has it as a parameter. */
   workgroupSize?: number;
+  /** N:M sparse weights only: the dense kernels on the weight expanded to dense planes, for where they beat the
+   *  sparse ones (src/kernels/sparse-matmul.ts). */
+  weights?: "dense";
 }
 
 export interface CandidateTime {
@@ -74,7 +77,8 @@ export class KernelTuner {
 export const ATTENTION_CANDIDATES: readonly KernelChoice[] = [{ variant: "rowwise" }, { variant: "cooperative" }];
 
 export function choiceName(c: KernelChoice): string {
-  return c.workgroupSize ? `${c.variant}/${c.workgroupSize}` : c.variant;
+  const name = c.workgroupSize ? `${c.variant}/${c.workgroupSize}` : c.variant;
+  return c.weights === "dense" ? `${name}+dense` : name;
 }
 
 export function sameChoice(a: KernelChoice, b: KernelChoice): boolean {

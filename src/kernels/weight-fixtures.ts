@@ -7,6 +7,7 @@ import { isKQuant, randomKQuantBytes } from "../loaders/k-quants.ts";
 import { repack } from "../loaders/repack.ts";
 import { randomF32 } from "./testing.ts";
 import { uploadWeight, type GpuWeight } from "./weights.ts";
+import { KernelTuner } from "./tuning.ts";
 
 export interface WeightFixture {
   gpu: GpuWeight;
@@ -65,4 +66,20 @@ export function withMaxWorkgroups(ctx: GpuContext, n: number): GpuContext {
   for (const key in ctx.limits) limits[key] = source[key];
   limits.maxComputeWorkgroupsPerDimension = n;
   return { ...ctx, limits: limits as unknown as GPUSupportedLimits };
+}
+
+/** Runs `body` with a fresh tuner on ctx (so choices made here do not leak into other tests), then restores it. */
+export async function withTuner<T>(
+  ctx: GpuContext,
+  setup: (t: KernelTuner) => void,
+  body: () => Promise<T>,
+): Promise<T> {
+  const saved = ctx.tuner;
+  ctx.tuner = new KernelTuner();
+  setup(ctx.tuner);
+  try {
+    return await body();
+  } finally {
+    ctx.tuner = saved;
+  }
 }

@@ -7,6 +7,7 @@ import {
   decompressNM,
   detectNM,
   detectPackedNM,
+  expandNM,
   NM_PATTERNS,
   parsePattern,
   patternName,
@@ -150,6 +151,34 @@ describe("detectPackedNM", () => {
   test("types sparse weights cannot hold are never detected", () => {
     const t = randomNMValues(1, 256, P("1:4"), rng(19), 1, true);
     expect(detectPackedNM(repack("q4_k", quantize("q4_k", t), 1, 256))).toBeUndefined();
+  });
+});
+
+describe("expandNM", () => {
+  test("gives back the dense planes code for code, for every value type and pattern", () => {
+    const random = rng(23);
+    for (const type of SPARSE_VALUE_TYPES) {
+      const shapes: [number, number][] = type.startsWith("q")
+        ? [
+            [3, 96],
+            [1, 32],
+          ]
+        : [
+            [3, 96],
+            [2, 40],
+          ];
+      for (const p of NM_PATTERNS) {
+        for (const [rows, cols] of shapes) {
+          if (cols % p.m) continue;
+          const dense = repack(type, quantize(type, randomNMValues(rows, cols, p, random, 1, true)), rows, cols);
+          const back = expandNM(compressPackedNM(dense, p));
+          const what = `${type} ${patternName(p)} ${rows}x${cols}`;
+          expect(Array.from(back.codes), what).toEqual(Array.from(dense.codes));
+          expect(back.scales && Array.from(back.scales), what).toEqual(dense.scales && Array.from(dense.scales));
+          expect([back.type, back.rows, back.cols]).toEqual([type, rows, cols]);
+        }
+      }
+    }
   });
 });
 

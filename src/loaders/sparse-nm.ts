@@ -230,6 +230,14 @@ function putField(out: Uint32Array, base: number, f: number, perWord: number, bi
   out[base + Math.floor(f / perWord)] |= v << ((f % perWord) * bits);
 }
 
+/** Overwrites field `f` (putField ORs into a zeroed stream; this replaces whatever the field held). */
+function setField(out: Uint32Array, base: number, f: number, perWord: number, bits: number, v: number): void {
+  const shift = (f % perWord) * bits;
+  const mask = bits === 32 ? 0xffffffff : ((1 << bits) - 1) << shift;
+  const i = base + Math.floor(f / perWord);
+  out[i] = (out[i] & ~mask) | ((v << shift) & mask);
+}
+
 function getField(words: Uint32Array, base: number, f: number, perWord: number, bits: number): number {
   const word = words[base + Math.floor(f / perWord)] >>> ((f % perWord) * bits);
   return bits === 32 ? word : word & ((1 << bits) - 1);
@@ -328,8 +336,8 @@ export function compressNM(
   return compressPackedNM(repack(type as WeightType, bytes, rows, cols, name), pattern, name);
 }
 
-/** Float64 values (rows x cols, row-major, zeros written out) of sparse planes: for tests and tools. */
-export function decompressNM(w: SparseWeight): Float64Array {
+/** The planes' strides, once every plane is checked to hold exactly its rows. */
+function checkPlanes(w: SparseWeight): SparseStrides {
   const { pattern: p, type, rows, cols } = w;
   const s = sparseStrides(p, type, cols);
   for (const [plane, words] of [
@@ -345,31 +353,60 @@ export function decompressNM(w: SparseWeight): Float64Array {
       );
     }
   }
+  return s;
+}
+
+/**
+ * Sparse planes -> the dense runtime planes (repack.ts) of the same tensor, code for code: each kept code at its
+ * column, the type's zero (q4_0: code 8) everywhere else, the block scales as they are. What a device whose dense
+ * kernel runs a pattern faster than the sparse one is given (src/kernels/sparse-matmul.ts).
+ */
+export function expandNM(w: SparseWeight): PackedWeight {
+  const { type, rows, cols } = w;
+  const valueBits = VALUE_BITS[type];
+  const codeWords = planeStrides(type, cols).codeWords;
+  const codes = new Uint32Array(rows * codeWords);
+  if (type === "q4_0") codes.fill(0x88888888);
+  forEachKept(w, (r, c, code) => setField(codes, r * codeWords, c, 32 / valueBits, valueBits, code));
+  return { type, rows, cols, codes, scales: w.scales?.slice() };
+}
+
+/** Calls `visit` with the row, column and stored code of every kept value inside the tensor (not the padding). */
+function forEachKept(w: SparseWeight, visit: (r: number, c: number, code: number) => void): void {
+  const { pattern: p, type, rows, cols } = w;
+  const s = checkPlanes(w);
   const { bits, perWord } = positionFields(p);
   const valueBits = VALUE_BITS[type];
-  const f32 = new Float32Array(1);
-  const u32 = new Uint32Array(f32.buffer);
-  const out = new Float64Array(rows * cols);
   const groups = (s.blocks * QK) / p.m;
   for (let r = 0; r < rows; r++) {
     for (let g = 0; g < groups; g++) {
       for (let i = 0; i < p.n; i++) {
         const f = g * p.n + i;
         const c = g * p.m + getField(w.positions, r * s.positionWords, f, perWord, bits);
-        if (c >= cols) continue;
-        const code = getField(w.values, r * s.valueWords, f, 32 / valueBits, valueBits);
-        const b = c >> 5;
-        const d = w.scales ? f16ToF32((w.scales[r * s.scaleWords + (b >> 1)] >>> ((b & 1) * 16)) & 0xffff) : 1;
-        let v: number;
-        if (type === "f32") {
-          u32[0] = code;
-          v = f32[0];
-        } else if (type === "f16") v = f16ToF32(code);
-        else if (type === "q8_0") v = ((code << 24) >> 24) * d;
-        else v = (code - 8) * d;
-        out[r * cols + c] = v;
+        if (c < cols) visit(r, c, getField(w.values, r * s.valueWords, f, 32 / valueBits, valueBits));
       }
     }
   }
+}
+
+/** Float64 values (rows x cols, row-major, zeros written out) of sparse planes: for tests and tools. */
+export function decompressNM(w: SparseWeight): Float64Array {
+  const { type, rows, cols } = w;
+  const scaleWords = sparseStrides(w.pattern, type, cols).scaleWords;
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  const out = new Float64Array(rows * cols);
+  forEachKept(w, (r, c, code) => {
+    const b = c >> 5;
+    const d = w.scales ? f16ToF32((w.scales[r * scaleWords + (b >> 1)] >>> ((b & 1) * 16)) & 0xffff) : 1;
+    let v: number;
+    if (type === "f32") {
+      u32[0] = code;
+      v = f32[0];
+    } else if (type === "f16") v = f16ToF32(code);
+    else if (type === "q8_0") v = ((code << 24) >> 24) * d;
+    else v = (code - 8) * d;
+    out[r * cols + c] = v;
+  });
   return out;
 }

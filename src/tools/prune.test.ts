@@ -1,6 +1,7 @@
 // pruneGguf on synthetic models of each prunable type and on stories260K: the pruned tensors have the exact N:M
-// pattern and hold what pruneNM picks, everything else is byte-identical, Wanda's norms come from the reference
-// model layer by layer, and bad arguments, shapes and types are refused with messages naming them.
+// pattern and hold what pruneNM (or SparseGPT's sweep) gives, everything else is byte-identical, Wanda's norms and
+// SparseGPT's Gram matrices come from the reference model layer by layer, and bad arguments, shapes and types are
+// refused with messages naming them.
 import { describe, expect, test } from "vitest";
 import { readFileSync } from "node:fs";
 import { SkiffError, type SkiffErrorCode } from "../errors.ts";
@@ -15,7 +16,8 @@ import { freshSeed } from "../kernels/testing.ts";
 import { detectNM, parsePattern, patternName } from "../loaders/sparse-nm.ts";
 import { hasNMPattern, pruneNM } from "./nm-select.ts";
 import { pruneGguf, pruneModel, PRUNE_GROUPS, type PruneOptions } from "./prune.ts";
-import { inputNorms } from "./wanda.ts";
+import { inputGrams, pruneSparseGpt } from "./sparsegpt.ts";
+import { inputNorms, LINEAR_ROLES, type LinearRole } from "./wanda.ts";
 
 const SHAPE: Omit<SyntheticLlamaOptions, "type" | "seed"> = {
   dim: 64,
@@ -63,16 +65,20 @@ function expectSkiffError(run: () => unknown, code: SkiffErrorCode, ...parts: st
   for (const part of parts) expect((error as SkiffError).message).toContain(part);
 }
 
+/** Prunes a tensor's dequantized values in place, as the tool should have. */
+type Prune = (name: string, w: Float64Array, rows: number, cols: number) => void;
+
+const magnitude =
+  (options: PruneOptions): Prune =>
+  (_, w, rows, cols) =>
+    pruneNM(w, rows, cols, parsePattern(options.pattern));
+
 /**
  * Checks `pruned` against `original`: same length and header bytes, unselected tensors byte-identical, selected
- * ones in the same type with the N:M pattern and exactly the bytes of re-quantizing pruneNM's pick.
+ * ones in the same type with the N:M pattern and exactly the bytes of re-quantizing `prune`'s result (default:
+ * pruneNM's magnitude pick).
  */
-function expectPruned(
-  original: Uint8Array,
-  pruned: Uint8Array,
-  options: PruneOptions,
-  norms?: Map<string, Float64Array>,
-) {
+function expectPruned(original: Uint8Array, pruned: Uint8Array, options: PruneOptions, prune = magnitude(options)) {
   const header = parseGgufHeader(original, original.byteLength);
   const after = parseGgufHeader(pruned, pruned.byteLength);
   expect(pruned.byteLength).toBe(original.byteLength);
@@ -95,9 +101,9 @@ function expectPruned(
     expect(hasNMPattern(now.values, now.cols, pattern), `${info.name} is ${options.pattern}`).toBe(true);
     expect(found && patternName(found), `${info.name} is detected as ${options.pattern}`).toBe(options.pattern);
     const want = before.values.slice();
-    pruneNM(want, before.count / before.cols, before.cols, pattern, norms?.get(info.name));
+    prune(info.name, want, before.count / before.cols, before.cols);
     const type = weightTypeOf(info.type)!;
-    expect(Buffer.from(now.raw).equals(Buffer.from(quantize(type, want))), `${info.name} holds pruneNM's pick`).toBe(
+    expect(Buffer.from(now.raw).equals(Buffer.from(quantize(type, want))), `${info.name} holds the expected pick`).toBe(
       true,
     );
   }
@@ -130,6 +136,28 @@ describe("pruneGguf: magnitude", () => {
   });
 });
 
+/** Each layer's statistics as pruneModel should have gathered them: layer l on the dense model with layers < l
+ *  replaced by the output's (pruned, re-quantized) ones; keyed by tensor name. */
+function layerByLayer<T>(
+  original: Uint8Array,
+  pruned: Uint8Array,
+  capacity: number,
+  gather: (model: ReferenceLlama, layer: number) => Partial<Record<LinearRole, T>>,
+): Map<string, T> {
+  const dense = referenceWeightsFromGguf(original);
+  const outWeights = referenceWeightsFromGguf(pruned).weights;
+  const byName = new Map<string, T>();
+  for (let l = 0; l < dense.config.nLayers; l++) {
+    const layers = dense.weights.layers.map((w, i) => (i < l ? outWeights.layers[i] : w));
+    const byRole = gather(new ReferenceLlama(dense.config, { ...dense.weights, layers }, capacity), l);
+    for (const role of LINEAR_ROLES) {
+      const value = byRole[role];
+      if (value) byName.set(`blk.${l}.${GGUF_ROLE_NAMES[role]}.weight`, value);
+    }
+  }
+  return byName;
+}
+
 describe("pruneGguf: wanda", () => {
   test("layer by layer: each layer's norms come from the reference model with the layers before it pruned", () => {
     const original = syntheticLlamaGguf({ ...SHAPE, type: "f32", seed: freshSeed() });
@@ -142,21 +170,14 @@ describe("pruneGguf: wanda", () => {
     const result = pruneModel(original, options);
     expect(result.calibrationTokens).toBe(15);
     // Layer 0 sees the dense model; layer 1 the model with layer 0 pruned (as in the output, whose layer 1 is
-    // pruned too but is not what layer 1's norms saw: rebuild that model from layer 0 of the output only).
-    const dense = referenceWeightsFromGguf(original);
-    const norms = new Map<string, Float64Array>();
-    const layer0 = inputNorms(new ReferenceLlama(dense.config, dense.weights, 8), 0, calibrationIds);
-    const outWeights = referenceWeightsFromGguf(result.bytes).weights;
-    const mixed = { ...dense.weights, layers: [outWeights.layers[0], dense.weights.layers[1]] };
-    const layer1 = inputNorms(new ReferenceLlama(dense.config, mixed, 8), 1, calibrationIds);
-    for (const [l, byRole] of [layer0, layer1].entries()) {
-      for (const [role, name] of Object.entries(GGUF_ROLE_NAMES))
-        norms.set(`blk.${l}.${name}.weight`, byRole[role as keyof typeof byRole]);
-    }
-    expectPruned(original, result.bytes, options, norms);
+    // pruned too but is not what layer 1's norms saw: layerByLayer rebuilds that model from layer 0 of the output).
+    const norms = layerByLayer(original, result.bytes, 8, (model, l) => inputNorms(model, l, calibrationIds));
+    expectPruned(original, result.bytes, options, (name, w, rows, cols) =>
+      pruneNM(w, rows, cols, { n: 2, m: 4 }, norms.get(name)),
+    );
     // Activation norms are not uniform, so Wanda picks differently from magnitude somewhere.
-    const magnitude = pruneGguf(original, { pattern: "2:4" });
-    expect(Buffer.from(magnitude).equals(Buffer.from(result.bytes))).toBe(false);
+    const byMagnitude = pruneGguf(original, { pattern: "2:4" });
+    expect(Buffer.from(byMagnitude).equals(Buffer.from(result.bytes))).toBe(false);
   });
 
   test("default calibration: tokens sampled from the model itself, deterministic", () => {
@@ -168,6 +189,49 @@ describe("pruneGguf: wanda", () => {
         Buffer.from(a.bytes),
       ),
     ).toBe(true);
+    const h = parseGgufHeader(a.bytes, a.bytes.byteLength);
+    for (const name of selectedNames("ffn", 1)) {
+      const t = tensor(a.bytes, h, name);
+      expect(hasNMPattern(t.values, t.cols, { n: 2, m: 4 }), name).toBe(true);
+    }
+  });
+});
+
+describe("pruneGguf: sparsegpt", () => {
+  test.each([
+    ["f32", "2:4", "all"],
+    ["q8_0", "4:8", "attn"],
+    ["q4_0", "1:4", "ffn"],
+  ] as const)("%s %s on %s: the sweep on H gathered layer by layer on the pruned model", (type, pattern, tensors) => {
+    const original = syntheticLlamaGguf({ ...SHAPE, type, seed: freshSeed() });
+    const calibrationIds = [
+      [1, 40, 41, 299, 7, 8, 9, 10, 11, 12],
+      [1, 5, 6, 7, 8, 9, 10, 11],
+      [2, 200, 3],
+    ];
+    const options: PruneOptions = { pattern, method: "sparsegpt", tensors, calibrationIds };
+    const result = pruneModel(original, options);
+    expect(result.method).toBe("sparsegpt");
+    expect(result.calibrationTokens).toBe(21);
+    const grams = layerByLayer(original, result.bytes, 10, (model, l) =>
+      inputGrams(model, l, calibrationIds, PRUNE_GROUPS[tensors]),
+    );
+    expectPruned(original, result.bytes, options, (name, w, rows, cols) =>
+      pruneSparseGpt(w, rows, cols, parsePattern(pattern), grams.get(name)!),
+    );
+    // The kept weights moved: not magnitude's or Wanda's pick re-quantized.
+    for (const method of ["magnitude", "wanda"] as const) {
+      const other = pruneGguf(original, { pattern, tensors, method, ...(method === "wanda" && { calibrationIds }) });
+      expect(Buffer.from(other).equals(Buffer.from(result.bytes)), method).toBe(false);
+    }
+  });
+
+  test("default calibration, deterministic", () => {
+    const original = syntheticLlamaGguf({ ...SHAPE, nLayers: 1, type: "q8_0", seed: freshSeed() });
+    const options: PruneOptions = { pattern: "2:4", method: "sparsegpt", tensors: "ffn" };
+    const a = pruneModel(original, options);
+    expect(a.calibrationTokens).toBe(8 * 64);
+    expect(Buffer.from(pruneGguf(original, options)).equals(Buffer.from(a.bytes))).toBe(true);
     const h = parseGgufHeader(a.bytes, a.bytes.byteLength);
     for (const name of selectedNames("ffn", 1)) {
       const t = tensor(a.bytes, h, name);
@@ -194,11 +258,17 @@ describe("pruneGguf refuses", () => {
       '"toString"',
     );
     expectSkiffError(
-      () => pruneGguf(model, loose({ pattern: "2:4", method: "sparsegpt" })),
+      () => pruneGguf(model, loose({ pattern: "2:4", method: "obs" })),
       "bad-argument",
-      '"sparsegpt"',
+      '"obs"',
+      "magnitude, wanda, sparsegpt",
     );
-    expectSkiffError(() => pruneGguf(model, { pattern: "2:4", calibrationIds: [[1, 2]] }), "bad-argument", "wanda");
+    expectSkiffError(
+      () => pruneGguf(model, { pattern: "2:4", calibrationIds: [[1, 2]] }),
+      "bad-argument",
+      "wanda or sparsegpt",
+      "not magnitude",
+    );
     const wanda = (calibrationIds: unknown) => () =>
       pruneGguf(model, loose({ pattern: "2:4", method: "wanda", calibrationIds }));
     expectSkiffError(wanda([[1, 300]]), "bad-argument", "300", "below 300");
@@ -249,10 +319,11 @@ describe("pruneGguf refuses", () => {
 describe("stories260K", () => {
   const f32 = new Uint8Array(readFileSync(new URL("../../../shared/models/stories260K-f32.gguf", import.meta.url)));
   const q4 = new Uint8Array(readFileSync(new URL("../../../shared/models/stories260K-q4_0.gguf", import.meta.url)));
-  test("2:4 magnitude on every linear layer (f32) and Wanda on the FFN (q4_0): exact pattern, still generates", () => {
+  test("2:4 by magnitude (f32, all), Wanda (q4_0, FFN), SparseGPT (q4_0, all): exact pattern, still generates", () => {
     for (const [bytes, options] of [
       [f32, { pattern: "2:4" }],
       [q4, { pattern: "2:4", method: "wanda", tensors: "ffn" }],
+      [q4, { pattern: "2:4", method: "sparsegpt", tensors: "all" }],
     ] as const) {
       const pruned = pruneGguf(bytes, options);
       const h = parseGgufHeader(pruned, pruned.byteLength);

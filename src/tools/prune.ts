@@ -11,6 +11,7 @@ import { ReferenceLlama } from "../reference/forward.ts";
 import { referenceWeightsFromGguf } from "../reference/gguf-weights.ts";
 import { parsePattern, type NMPattern } from "../loaders/sparse-nm.ts";
 import { countZeros, pruneNM } from "./nm-select.ts";
+import { inputGrams, pruneSparseGpt } from "./sparsegpt.ts";
 import {
   CALIBRATION_LENGTH,
   checkCalibrationIds,
@@ -19,7 +20,7 @@ import {
   type LinearRole,
 } from "./wanda.ts";
 
-export const PRUNE_METHODS = ["magnitude", "wanda"] as const;
+export const PRUNE_METHODS = ["magnitude", "wanda", "sparsegpt"] as const;
 export type PruneMethod = (typeof PRUNE_METHODS)[number];
 
 /** The linear layers each `--tensors` group prunes. */
@@ -33,11 +34,12 @@ export type PruneGroup = keyof typeof PRUNE_GROUPS;
 export interface PruneOptions {
   /** "2:4", "1:4", "2:8" or "4:8" (the patterns sparse-nm.ts runs): N weights kept in every M inputs of a row. */
   pattern: string;
-  /** Score: |w| (magnitude, the default) or |w| * ||X_j|| over calibration tokens (wanda). */
+  /** Score: |w| (magnitude, the default) or |w| * ||X_j|| over calibration tokens (wanda); or SparseGPT, which
+   *  picks by w^2 / [H^-1]_jj and updates the kept weights (H = sum x x^T over calibration tokens). */
   method?: PruneMethod;
   /** Which linear layers to prune (default all). */
   tensors?: PruneGroup;
-  /** Wanda only: token id sequences, each fed from position 0; default: defaultCalibrationIds (wanda.ts). */
+  /** Wanda and SparseGPT: token id sequences, each fed from position 0; default: defaultCalibrationIds (wanda.ts). */
   calibrationIds?: number[][];
 }
 
@@ -56,7 +58,7 @@ export interface PruneResult {
   pattern: NMPattern;
   method: PruneMethod;
   tensors: PrunedTensor[];
-  /** Tokens Wanda's activation norms were gathered over; 0 for magnitude. */
+  /** Tokens the activation statistics (Wanda's norms, SparseGPT's H) were gathered over; 0 for magnitude. */
   calibrationTokens: number;
 }
 
@@ -66,11 +68,12 @@ export function pruneGguf(bytes: Uint8Array, options: PruneOptions): Uint8Array 
 }
 
 /**
- * Prunes every selected tensor of the GGUF in `bytes`. Wanda goes layer by layer, as its reference code does:
- * layer l's norms are gathered with layers before l already pruned. Refuses, before any work: bad options
- * ("bad-argument"), a selected tensor whose rows are not whole groups of M ("bad-shape"), and a selected tensor
- * whose type cannot be re-written with its pruned weights at exactly zero ("unsupported-type": K-quants, which
- * have no quantizer here, and the offset types Q4_1/Q5_1, whose zero is not on the grid).
+ * Prunes every selected tensor of the GGUF in `bytes`. Wanda and SparseGPT go layer by layer, as their reference
+ * code does: layer l's statistics are gathered with layers before l already pruned and re-quantized. Refuses,
+ * before any work: bad options ("bad-argument"), a selected tensor whose rows are not whole groups of M
+ * ("bad-shape"), and a selected tensor whose type cannot be re-written with its pruned weights at exactly zero
+ * ("unsupported-type": K-quants, which have no quantizer here, and the offset types Q4_1/Q5_1, whose zero is not
+ * on the grid).
  */
 export function pruneModel(bytes: Uint8Array, options: PruneOptions): PruneResult {
   const { pattern, method, roles } = checkOptions(options);
@@ -84,7 +87,7 @@ export function pruneModel(bytes: Uint8Array, options: PruneOptions): PruneResul
   const out = bytes.slice();
   let model: ReferenceLlama | undefined;
   let ids: number[][] = [];
-  if (method === "wanda") {
+  if (method !== "magnitude") {
     const { weights } = referenceWeightsFromGguf(bytes);
     const capacity = given ? Math.max(...given.map((s) => s.length)) : Math.min(CALIBRATION_LENGTH, config.seqLen);
     model = new ReferenceLlama(config, weights, capacity);
@@ -92,12 +95,17 @@ export function pruneModel(bytes: Uint8Array, options: PruneOptions): PruneResul
   }
   const tensors: PrunedTensor[] = [];
   targets.forEach((layerTargets, l) => {
-    const norms = model && inputNorms(model, l, ids);
+    const norms = method === "wanda" && model ? inputNorms(model, l, ids) : undefined;
+    const grams = method === "sparsegpt" && model ? inputGrams(model, l, ids, roles) : undefined;
     for (const { role, info, type } of layerTargets) {
       const cols = info.dims[0];
       const rows = info.dims.reduce((a, b) => a * b, 1) / cols;
-      const values = pruneTensor(bytes, out, info, type, pattern, norms?.[role]);
-      // What later layers' norms see is this layer as it will be run: pruned and re-quantized.
+      const gram = grams?.[role];
+      const prune: PruneValues = gram
+        ? (w) => pruneSparseGpt(w, rows, cols, pattern, gram)
+        : (w) => pruneNM(w, rows, cols, pattern, norms?.[role]);
+      const values = pruneTensor(bytes, out, info, type, prune);
+      // What later layers' statistics see is this layer as it will be run: pruned and re-quantized.
       model?.weights.layers[l][role].set(values);
       tensors.push({ name: info.name, type: ggmlTypeName(info.type), rows, cols, zeros: countZeros(values) });
     }
@@ -118,8 +126,8 @@ function checkOptions(o: PruneOptions): { pattern: NMPattern; method: PruneMetho
       `unknown tensor group "${group}" (Skiff prunes: ${Object.keys(PRUNE_GROUPS).join(", ")})`,
     );
   }
-  if (o.calibrationIds !== undefined && method !== "wanda") {
-    throw new SkiffError("bad-argument", `calibration ids only apply to --method wanda, not ${method}`);
+  if (o.calibrationIds !== undefined && method === "magnitude") {
+    throw new SkiffError("bad-argument", `calibration ids only apply to --method wanda or sparsegpt, not ${method}`);
   }
   return { pattern, method, roles: PRUNE_GROUPS[group] };
 }
@@ -168,19 +176,20 @@ function zeroProblem(type: WeightType): string {
   return problem;
 }
 
+/** Prunes a tensor's values (rows x cols) in place; returns the keep mask (1 = kept, 0 = now exactly zero). */
+type PruneValues = (w: Float64Array) => Uint8Array;
+
 /** Prunes one tensor of `src` into `out` at the same offset; returns its values as they now read back. */
 function pruneTensor(
   src: Uint8Array,
   out: Uint8Array,
   t: GgufTensorInfo,
   type: WeightType,
-  pattern: NMPattern,
-  norms?: Float64Array,
+  prune: PruneValues,
 ): Float64Array {
-  const cols = t.dims[0];
   const count = t.dims.reduce((a, b) => a * b, 1);
   const values = dequantize(type, src.subarray(t.offset, t.offset + t.byteSize), count);
-  const keep = pruneNM(values, count / cols, cols, pattern, norms);
+  const keep = prune(values);
   const encoded = quantize(type, values);
   const back = dequantize(type, encoded, count);
   // The probe said zeros survive; this is the guarantee for every weight of this tensor.

@@ -1,6 +1,7 @@
-// Wanda's activation statistics (Sun et al., arXiv 2306.11695): the L2 norm of every input feature of each linear
-// layer over calibration tokens, gathered by running the float64 reference model; the default calibration set,
-// sampled from the model itself; and the check of caller-given calibration ids.
+// Calibration for the pruning methods that look at activations: the loop that runs the float64 reference model and
+// shows each linear layer's inputs (Wanda's norms here, SparseGPT's Gram matrices in sparsegpt.ts); Wanda's
+// statistic (Sun et al., arXiv 2306.11695), the L2 norm of every input feature of each linear layer over the
+// calibration tokens; the default calibration set, sampled from the model itself; and the check of caller-given ids.
 import { SkiffError } from "../errors.ts";
 import { drawUniform } from "../decode/philox.ts";
 import type { ReferenceLlama } from "../reference/forward.ts";
@@ -18,20 +19,21 @@ const CALIBRATION_SEED = 0x5eed;
 class LayerDone extends Error {}
 
 /**
- * ||X_j||_2 for each input feature j of each linear layer of `layer`, over every position of every sequence of
- * `ids` (each fed from position 0). Whatever the model's weights are now is what the norms see, so a caller that
- * prunes layer by layer gets each layer's inputs through the already-pruned layers before it, as Wanda does.
+ * Feeds every sequence of `ids` (each from position 0) through the reference model and hands `see` the input of
+ * each linear layer of `layer` at every position, as the model is now: a caller that prunes layer by layer gets
+ * each layer's inputs through the already-pruned layers before it. Wanda's norms and SparseGPT's Gram matrices are
+ * both gathered here. wq, wk, wv see one input, and so do wGate, wUp: `see` is called once per role.
  */
-export function inputNorms(model: ReferenceLlama, layer: number, ids: number[][]): Record<LinearRole, Float64Array> {
-  const { dim, hiddenDim } = model.config;
-  const sums = Object.fromEntries(
-    LINEAR_ROLES.map((role) => [role, new Float64Array(role === "wDown" ? hiddenDim : dim)]),
-  ) as Record<LinearRole, Float64Array>;
+export function observeLayerInputs(
+  model: ReferenceLlama,
+  layer: number,
+  ids: number[][],
+  see: (role: LinearRole, input: Float64Array) => void,
+): void {
   const previous = model.observe;
   model.observe = (l, role, input) => {
     if (l !== layer) return;
-    const s = sums[role];
-    for (let j = 0; j < s.length; j++) s[j] += input[j] * input[j];
+    see(role, input);
     // Later layers and the classifier cannot change what this layer saw; the KV cache of layers up to this one
     // is already written for the position, which is all the next position reads.
     if (role === "wDown") throw new LayerDone();
@@ -49,6 +51,19 @@ export function inputNorms(model: ReferenceLlama, layer: number, ids: number[][]
   } finally {
     model.observe = previous;
   }
+}
+
+/** ||X_j||_2 for each input feature j of each linear layer of `layer` over every position of `ids` (see
+ *  observeLayerInputs for which model state they see). */
+export function inputNorms(model: ReferenceLlama, layer: number, ids: number[][]): Record<LinearRole, Float64Array> {
+  const { dim, hiddenDim } = model.config;
+  const sums = Object.fromEntries(
+    LINEAR_ROLES.map((role) => [role, new Float64Array(role === "wDown" ? hiddenDim : dim)]),
+  ) as Record<LinearRole, Float64Array>;
+  observeLayerInputs(model, layer, ids, (role, input) => {
+    const s = sums[role];
+    for (let j = 0; j < s.length; j++) s[j] += input[j] * input[j];
+  });
   for (const s of Object.values(sums)) for (let j = 0; j < s.length; j++) s[j] = Math.sqrt(s[j]);
   return sums;
 }
