@@ -128,7 +128,14 @@ function prunedTable(r: ModelBenchResults): string[] {
       ]),
     );
   }
-  return lines.length > 2 ? lines : [];
+  if (lines.length === 2) return [];
+  lines.push("", "What each pruned matrix shape runs (chosen by the load's tuning; `+dense`: the dense kernel on the");
+  lines.push("tensor expanded back to dense planes, where it timed faster than the sparse one):", "");
+  for (const c of r.cases) {
+    const sparse = Object.entries(c.skiff?.tuning?.choices ?? {}).filter(([k]) => k.startsWith("sparse-"));
+    if (sparse.length) lines.push(`- ${c.id}: ${sparse.map(([k, v]) => `\`${k}\` ${v}`).join(", ")}`);
+  }
+  return lines;
 }
 
 function breakdownTable(r: ModelBenchResults): string[] {

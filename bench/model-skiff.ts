@@ -57,7 +57,10 @@ export async function benchSkiffModel(
     const plan = planMemory(manifest, loaded.contextLength);
     result.weightBytes = plan.weights;
     result.kvBytes = plan.kv;
+    result.tuning = { measured: loaded.tuning.measured, ms: loaded.tuning.ms, choices: loaded.tuning.choices };
     log(`  Skiff: imported in ${ms(result.setupMs!.import)}, loaded in ${ms(result.setupMs!.load)}`);
+    const sparse = Object.entries(loaded.tuning.choices).filter(([k]) => k.startsWith("sparse-"));
+    if (sparse.length) log(`  Skiff sparse ops: ${sparse.map(([k, v]) => `${k} ${v}`).join(", ")}`);
     const settings = { temperature: 0, stopAtEos: false };
     t = performance.now();
     await engine.generate(prompt.slice(0, warmupLength(prompt.length, PREFILL_CHUNK)), { ...settings, maxTokens: 2 });

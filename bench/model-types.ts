@@ -69,6 +69,8 @@ export interface SkiffResult extends ContenderResult {
   kvBytes?: number;
   prefillChunk: number;
   tokenIds?: number[];
+  /** The load's kernel tuning: op shapes timed, its wall time, and the variant each op shape runs. */
+  tuning?: { measured: number; ms: number; choices: Record<string, string> };
 }
 
 /** llama.cpp's own timings from llama-server's response (prompt eval and generation, its clock). */
