@@ -22,8 +22,8 @@ export interface GpuModel {
   tokens: GPUBuffer;
   /** Ring of recent token ids for the repetition penalty. */
   history: GPUBuffer;
-  /** Bytes of weights and KV cache on the GPU. */
-  gpuBytes: number;
+  /** Bytes of weights and KV cache on the GPU, with the dense copies of sparse weights that tuning chose to keep. */
+  readonly gpuBytes: number;
   destroy(): void;
 }
 
@@ -125,7 +125,14 @@ export async function loadGpuModel(
       kv,
       tokens,
       history,
-      gpuBytes: need.weights + need.kv,
+      get gpuBytes() {
+        let expanded = 0;
+        for (const r of resources.values()) {
+          const dense = (r as Partial<GpuSparseWeight>).dense;
+          if (dense) expanded += weightBytes(dense.type, dense.rows, dense.cols);
+        }
+        return need.weights + need.kv + expanded;
+      },
       destroy: () => owned.forEach((x) => x.destroy()),
     };
   } catch (e) {

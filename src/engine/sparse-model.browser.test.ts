@@ -155,6 +155,15 @@ describe("pruned models run the sparse kernels and equal the reference", () => {
           r.key,
         ).toBe(true);
       }
+      // Dense copies kept for the ops that chose them count in the GPU memory the load reports.
+      const { store, manifest } = await imported(bytes);
+      const need = planMemory(manifest, info.contextLength);
+      await store.remove(manifest.id);
+      const keptDense = Object.entries(info.tuning.choices).some(
+        ([k, v]) => k.startsWith("sparse-") && /\+dense$/.test(v),
+      );
+      if (keptDense) expect(info.gpuBytes).toBeGreaterThan(need.weights + need.kv);
+      else expect(info.gpuBytes).toBe(need.weights + need.kv);
       const got = await engine.generate(PROMPT, { temperature: 0, maxTokens: 12, stopAtEos: false });
       const { config, weights } = referenceWeightsFromGguf(bytes);
       expect(got.tokenIds).toEqual(greedyReference(new ReferenceLlama(config, weights), PROMPT, 12));
