@@ -11,7 +11,7 @@ import { renderChat, type ChatMessage, type RenderedChat } from "./chat-template
 import { buildLlamaStep, type StepKind } from "../models/llama.ts";
 import { prepareStep, type PreparedStep } from "../graph/executor.ts";
 import { opTable } from "../kernels/index.ts";
-import { loadGpuModel, type GpuModel } from "./gpu-model.ts";
+import { loadGpuModel, releaseUnusedSparse, type GpuModel } from "./gpu-model.ts";
 import { resolveSettings, type GenerateSettings } from "./settings.ts";
 import type { GenerateResult, TokenEvent } from "./types.ts";
 import { TokenSink } from "./token-sink.ts";
@@ -207,6 +207,7 @@ export class Engine {
       const buffers = createDecodeBuffers(ctx, gpu);
       this.model = { gpu, tokenizer: createTokenizer(manifest.tokenizer), steps: new Map(), buffers, cached: [] };
       const tuning = await this.prepareTunedSteps(ctx, options, onProgress);
+      releaseUnusedSparse(gpu);
       return { ...info(manifest), contextLength: gpu.capacity, gpuBytes: gpu.gpuBytes, tuning };
     } catch (e) {
       this.unload();

@@ -4,7 +4,12 @@ import type { GpuContext } from "../gpu/device.ts";
 import { uploadBuffer } from "../gpu/readback.ts";
 import { SkiffError } from "../errors.ts";
 import { uploadWeight, weightBytes, type GpuWeight } from "../kernels/weights.ts";
-import { destroySparseWeight, uploadSparseWeight, type GpuSparseWeight } from "../kernels/sparse-weights.ts";
+import {
+  destroySparseWeight,
+  releaseUnusedSparsePlanes,
+  uploadSparseWeight,
+  type GpuSparseWeight,
+} from "../kernels/sparse-weights.ts";
 import { expandNM, parsePattern, sparseBytes, type SparseValueType, type SparseWeight } from "../loaders/sparse-nm.ts";
 import { createKvCache, kvCacheBufferBytes, type KvCache } from "../kernels/kv-cache.ts";
 import type { ModelStore, StoredTensor } from "../storage/model-store.ts";
@@ -22,7 +27,8 @@ export interface GpuModel {
   tokens: GPUBuffer;
   /** Ring of recent token ids for the repetition penalty. */
   history: GPUBuffer;
-  /** Bytes of weights and KV cache on the GPU, with the dense copies of sparse weights that tuning chose to keep. */
+  /** Bytes of weights and KV cache on the GPU, with the dense copies of sparse weights that tuning chose to keep
+   *  (less the sparse planes released once nothing read them). */
   readonly gpuBytes: number;
   destroy(): void;
 }
@@ -126,12 +132,15 @@ export async function loadGpuModel(
       tokens,
       history,
       get gpuBytes() {
-        let expanded = 0;
+        let bytes = need.weights + need.kv;
         for (const r of resources.values()) {
-          const dense = (r as Partial<GpuSparseWeight>).dense;
-          if (dense) expanded += weightBytes(dense.type, dense.rows, dense.cols);
+          const w = r as Partial<GpuSparseWeight>;
+          if (w.dense) bytes += weightBytes(w.dense.type, w.dense.rows, w.dense.cols);
+          if (w.pattern && w.type && w.rows && w.cols && w.chunks?.length === 0) {
+            bytes -= sparseBytes(w.pattern, w.type, w.rows, w.cols);
+          }
         }
-        return need.weights + need.kv + expanded;
+        return bytes;
       },
       destroy: () => owned.forEach((x) => x.destroy()),
     };
@@ -200,4 +209,15 @@ async function uploadSparseTensor(
   weight.expand = () => uploadWeight(ctx, expandNM(planes), `${t.name}.dense`);
   owned.push({ destroy: () => destroySparseWeight(weight) });
   return weight;
+}
+
+/** After the steps are made: frees the sparse planes of every weight whose ops all chose its dense copy. */
+export function releaseUnusedSparse(gpu: GpuModel): number {
+  let released = 0;
+  for (const r of gpu.resources.values()) {
+    if (typeof r === "object" && r !== null && "pattern" in r && releaseUnusedSparsePlanes(r as GpuSparseWeight)) {
+      released++;
+    }
+  }
+  return released;
 }

@@ -9,6 +9,7 @@ import { matmul, matmulTermScale } from "../reference/matmul.ts";
 import { runDispatches } from "./dispatch.ts";
 import { randomSparseWeight, type SparseFixture } from "./sparse-fixtures.ts";
 import { sparseMatmul } from "./sparse-matmul.ts";
+import { releaseUnusedSparsePlanes } from "./sparse-weights.ts";
 import { choiceName, type KernelChoice } from "./tuning.ts";
 import { expectClose, freshSeed, guardedOutput, randomF32, readGuardedF32, rng, testContext } from "./testing.ts";
 import { withTuner } from "./weight-fixtures.ts";
@@ -79,6 +80,39 @@ describe("sparse matmul: sparse or dense kernels, as tuning finds", () => {
         },
       );
     }
+  });
+
+  test("a weight whose ops all chose dense can free its sparse planes, and then runs dense whatever is stored", async () => {
+    const ctx = await testContext();
+    const key = `sparse-gemv:2:4-q4_0:${ROWS}x${COLS}`;
+    await withTuner(
+      ctx,
+      (t) => t.choices.set(key, { variant: "rowwise", workgroupSize: 64, weights: "dense" }),
+      async () => {
+        const seed = freshSeed();
+        const f = fixture(ctx, seed);
+        await runAndCheck(ctx, f, 1, seed, "sparse gemv 2:4 q4_0 before release");
+        expect(releaseUnusedSparsePlanes(f.gpu)).toBe(true);
+        expect(f.gpu.chunks).toHaveLength(0);
+        // A sparse choice met later (another step, a stored choice) runs the dense copy instead.
+        ctx.tuner.choices.set(key, { variant: "rowwise" });
+        await runAndCheck(ctx, f, 1, seed, "sparse gemv 2:4 q4_0 after release");
+        await runAndCheck(ctx, f, 19, seed, "sparse gemm 2:4 q4_0 after release");
+        expect(f.expansions).toHaveLength(1);
+      },
+    );
+    // A weight a sparse kernel reads keeps its planes.
+    await withTuner(
+      ctx,
+      (t) => t.choices.set(key, { variant: "rowwise" }),
+      async () => {
+        const f = fixture(ctx, freshSeed());
+        await runAndCheck(ctx, f, 1, 7, "sparse gemv 2:4 q4_0, sparse chosen");
+        f.gpu.dense = f.gpu.expand!();
+        expect(releaseUnusedSparsePlanes(f.gpu)).toBe(false);
+        expect(f.gpu.chunks.length).toBeGreaterThan(0);
+      },
+    );
   });
 
   test("without dense planes to expand, measuring keeps a sparse kernel", async () => {

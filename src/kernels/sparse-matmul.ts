@@ -44,9 +44,11 @@ export async function sparseMatmul(ctx: GpuContext, a: SparseMatmulArgs): Promis
   // Like gemm, not keyed by m: prefill chunks share one choice whatever their length.
   const key = `${op}:${patternName(w.pattern)}-${w.type}:${w.rows}x${w.cols}`;
   let expanded: GpuWeight | undefined;
+  // Sparse planes released after load (every op chose dense): only the dense copy is left to run.
+  const denseOnly = w.chunks.length === 0;
   const kernel = await tunedKernel<GemvKernel | GemmKernel>(ctx, {
     key,
-    candidates: SPARSE_CANDIDATES,
+    candidates: denseOnly ? SPARSE_CANDIDATES.filter((c) => c.weights === "dense") : SPARSE_CANDIDATES,
     requested: { variant: a.variant },
     prepare: ({ variant, workgroupSize, weights }) => {
       if (weights !== "dense") {
@@ -66,6 +68,9 @@ export async function sparseMatmul(ctx: GpuContext, a: SparseMatmulArgs): Promis
   });
   // Kept while a kernel reads it; an expansion made only to be timed goes.
   if (ctx.tuner.used.get(key)?.weights === "dense") w.dense = expanded ?? w.dense;
-  else if (expanded && expanded !== w.dense) destroyWeight(expanded);
+  else {
+    w.sparseInUse = true;
+    if (expanded && expanded !== w.dense) destroyWeight(expanded);
+  }
   return kernel;
 }

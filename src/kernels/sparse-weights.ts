@@ -51,6 +51,8 @@ export interface GpuSparseWeight {
    */
   expand?: () => GpuWeight;
   dense?: GpuWeight;
+  /** A prepared kernel reads the sparse planes (set by sparse-matmul.ts when a sparse variant is chosen). */
+  sparseInUse?: boolean;
 }
 
 const PATTERN_SOURCES: Record<string, string> = {
@@ -154,13 +156,28 @@ export function uploadSparseWeight(ctx: GpuContext, w: SparseWeight, label: stri
 }
 
 export function destroySparseWeight(w: GpuSparseWeight): void {
+  destroyChunks(w);
+  if (w.dense) destroyWeight(w.dense);
+  w.dense = undefined;
+}
+
+/**
+ * Frees the sparse planes of a weight whose every op chose the dense copy, so it does not take its memory twice;
+ * from then on `chunks` is empty and sparse-matmul.ts runs it dense whatever was chosen. Returns whether it did.
+ */
+export function releaseUnusedSparsePlanes(w: GpuSparseWeight): boolean {
+  if (!w.dense || w.sparseInUse || w.chunks.length === 0) return false;
+  destroyChunks(w);
+  return true;
+}
+
+function destroyChunks(w: GpuSparseWeight): void {
   for (const c of w.chunks) {
     c.positions.destroy();
     c.values.destroy();
     c.scales?.destroy();
   }
-  if (w.dense) destroyWeight(w.dense);
-  w.dense = undefined;
+  w.chunks = [];
 }
 
 /** The weight bindings of one chunk, after the kernel's activation and output bindings. */
