@@ -142,7 +142,7 @@ async function runBytes(
     const position = prompt.ids.length + Math.floor(spec.generate / 2);
     try {
       t = performance.now();
-      const b = await decodeBreakdown(skiff.stored, spec, position);
+      const b = await decodeBreakdown(skiff.stored, spec, position, skiff.result.tuning?.choices);
       b.engineMsPerToken = 1000 / skiff.result.run.decodeTokensPerSecond;
       result.breakdown = b;
       log(

@@ -1,7 +1,8 @@
 // Skiff in the model benchmark: the Engine end to end (import, load, warm-up, one greedy generation), then a
 // per-kernel breakdown of one decode step built the way the engine builds it, on a device of its own.
 import { Engine } from "../src/engine/engine.ts";
-import { loadGpuModel, planMemory } from "../src/engine/gpu-model.ts";
+import { loadGpuModel, planMemory, releaseUnusedSparse } from "../src/engine/gpu-model.ts";
+import { parseChoiceName } from "../src/kernels/tuning.ts";
 import { createGpuContext, type GpuContext } from "../src/gpu/device.ts";
 import { timeDispatches } from "../src/gpu/profiler.ts";
 import { prepareStep } from "../src/graph/executor.ts";
@@ -93,11 +94,14 @@ export async function decodeBreakdown(
   stored: NonNullable<SkiffModelRun["stored"]>,
   spec: ModelSpec,
   position: number,
+  choices: Record<string, string> = {},
 ): Promise<DecodeBreakdown> {
   let ctx: GpuContext | undefined;
   const owned: { destroy(): void }[] = [];
   try {
     ctx = await createGpuContext();
+    // The kernels the engine's load chose (tuning), so the breakdown times what the measured decode ran.
+    for (const [key, name] of Object.entries(choices)) ctx.tuner.choices.set(key, parseChoiceName(name));
     const gpu = await loadGpuModel(ctx, stored.store, stored.manifest, {
       contextLength: spec.contextLength,
       prefillChunk: PREFILL_CHUNK,
@@ -111,6 +115,7 @@ export async function decodeBreakdown(
     });
     const step = await prepareStep(ctx, graph, gpu.resources, opTable, "bench-decode");
     owned.push(step);
+    releaseUnusedSparse(gpu);
     step.setPosition(position);
     const runs = { warmup: spec.breakdown.warmup, runs: spec.breakdown.runs };
     const whole = await timeDispatches(ctx, step.dispatches, runs);

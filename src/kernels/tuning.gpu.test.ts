@@ -9,7 +9,8 @@ import { uploadBuffer } from "../gpu/readback.ts";
 import type { GpuContext } from "../gpu/device.ts";
 import { matmul, matmulTermScale } from "../reference/matmul.ts";
 import type { WeightType } from "../loaders/ggml-quants.ts";
-import { choiceName, type KernelChoice } from "./tuning.ts";
+import { ATTENTION_CANDIDATES, choiceName, parseChoiceName, type KernelChoice } from "./tuning.ts";
+import { SPARSE_CANDIDATES } from "./sparse-matmul.ts";
 import { expectClose, freshSeed, guardedOutput, randomF32, readGuardedF32, rng, testContext } from "./testing.ts";
 import { randomWeight, withoutSubgroups, withTuner } from "./weight-fixtures.ts";
 
@@ -65,6 +66,15 @@ describe("every tuning candidate matches the reference", () => {
 });
 
 describe("tuner", () => {
+  test("choice names read back as the choices they name; anything else is refused", () => {
+    for (const c of [...GEMV_CANDIDATES, ...GEMM_CANDIDATES, ...SPARSE_CANDIDATES, ...ATTENTION_CANDIDATES]) {
+      expect(parseChoiceName(choiceName(c))).toEqual(c);
+    }
+    for (const bad of ["", "rowwise/", "tiled/64", "rowwise/64+sparse", "cooperative+dense/64"]) {
+      expect(() => parseChoiceName(bad), bad).toThrow(/is not a kernel choice/);
+    }
+  });
+
   test("measuring times every candidate, keeps the fastest, and the next prepare of that shape reuses it", async () => {
     const ctx = await testContext();
     await withTuner(

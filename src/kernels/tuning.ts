@@ -81,6 +81,16 @@ export function choiceName(c: KernelChoice): string {
   return c.weights === "dense" ? `${name}+dense` : name;
 }
 
+/** choiceName's inverse: "rowwise/64+dense" -> { variant: "rowwise", workgroupSize: 64, weights: "dense" }. */
+export function parseChoiceName(name: string): KernelChoice {
+  const m = /^(rowwise|cooperative)(?:\/(\d+))?(\+dense)?$/.exec(name);
+  if (!m) throw new SkiffError("bad-argument", `"${name}" is not a kernel choice`);
+  const choice: KernelChoice = { variant: m[1] as KernelStyle };
+  if (m[2]) choice.workgroupSize = Number(m[2]);
+  if (m[3]) choice.weights = "dense";
+  return choice;
+}
+
 export function sameChoice(a: KernelChoice, b: KernelChoice): boolean {
   return choiceName(a) === choiceName(b);
 }
