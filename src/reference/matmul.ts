@@ -39,6 +39,28 @@ export function matmulTermScale(
   return scale;
 }
 
+/**
+ * matmulTermScale for a kernel that reads each x through an interpolation within its group of `group` columns (the
+ * rowwise sparse GEMV, shaders/sparse-access.wgsl): its rounding follows the largest |x| of the group a weight sits
+ * in, not the x it meets, so the bound is max over outputs of sum_k |w_k| * max |x| over k's group.
+ */
+export function groupTermScale(
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  m: number,
+  rows: number,
+  cols: number,
+  group: number,
+): number {
+  const groupMax = new Float64Array(m * cols);
+  for (let i = 0; i < m * cols; i += group) {
+    let most = 0;
+    for (let j = i; j < Math.min(i + group, m * cols); j++) most = Math.max(most, Math.abs(x[j]));
+    groupMax.fill(most, i, Math.min(i + group, m * cols));
+  }
+  return matmulTermScale(groupMax, w, m, rows, cols);
+}
+
 /** out (count, cols) = table rows tokens[i]; an id outside the table (rows) gives a row of zeros. */
 export function embedding(
   out: Float64Array,
