@@ -3,9 +3,10 @@
 import type { GpuContext } from "../gpu/device.ts";
 import { uploadBuffer } from "../gpu/readback.ts";
 import { SkiffError } from "../errors.ts";
-import { uploadWeight, weightBytes, type GpuWeight } from "../kernels/weights.ts";
+import { destroyWeight, uploadWeight, weightBytes, type GpuWeight } from "../kernels/weights.ts";
 import {
   destroySparseWeight,
+  isSparseWeight,
   releaseUnusedSparsePlanes,
   uploadSparseWeight,
   type GpuSparseWeight,
@@ -133,12 +134,10 @@ export async function loadGpuModel(
       history,
       get gpuBytes() {
         let bytes = need.weights + need.kv;
-        for (const r of resources.values()) {
-          const w = r as Partial<GpuSparseWeight>;
+        for (const w of resources.values()) {
+          if (!isSparseWeight(w)) continue;
           if (w.dense) bytes += weightBytes(w.dense.type, w.dense.rows, w.dense.cols);
-          if (w.pattern && w.type && w.rows && w.cols && w.chunks?.length === 0) {
-            bytes -= sparseBytes(w.pattern, w.type, w.rows, w.cols);
-          }
+          if (w.chunks.length === 0) bytes -= sparseBytes(w.pattern, w.type, w.rows, w.cols);
         }
         return bytes;
       },
@@ -179,7 +178,7 @@ async function uploadTensor(
     },
     t.name,
   );
-  owned.push({ destroy: () => weight.chunks.forEach((ch) => (ch.codes.destroy(), ch.scales?.destroy())) });
+  owned.push({ destroy: () => destroyWeight(weight) });
   return weight;
 }
 
@@ -211,13 +210,14 @@ async function uploadSparseTensor(
   return weight;
 }
 
-/** After the steps are made: frees the sparse planes of every weight whose ops all chose its dense copy. */
-export function releaseUnusedSparse(gpu: GpuModel): number {
-  let released = 0;
+/**
+ * After the steps are made: frees the sparse planes of every weight whose ops all chose its dense copy, and the CPU
+ * planes that `expand` holds once a dense copy exists (later steps reuse that copy).
+ */
+export function releaseUnusedSparse(gpu: GpuModel): void {
   for (const r of gpu.resources.values()) {
-    if (typeof r === "object" && r !== null && "pattern" in r && releaseUnusedSparsePlanes(r as GpuSparseWeight)) {
-      released++;
-    }
+    if (!isSparseWeight(r)) continue;
+    releaseUnusedSparsePlanes(r);
+    if (r.dense) r.expand = undefined;
   }
-  return released;
 }

@@ -11,8 +11,7 @@ import type { WeightType } from "../loaders/ggml-quants.ts";
 import { pruneModel, type PruneOptions } from "../tools/prune.ts";
 import { ModelStore } from "../storage/model-store.ts";
 import { importGguf, type LlamaManifest } from "../storage/import-gguf.ts";
-import { isSparseWeight } from "../kernels/sparse-matmul.ts";
-import type { GpuSparseWeight } from "../kernels/sparse-weights.ts";
+import { isSparseWeight, type GpuSparseWeight } from "../kernels/sparse-weights.ts";
 import { ReferenceLlama, greedyReference } from "../reference/forward.ts";
 import { testContext } from "../kernels/testing.ts";
 import { weightBytes } from "../kernels/weights.ts";
@@ -92,10 +91,7 @@ describe("pruned models run the sparse kernels and equal the reference", () => {
         steps: STEPS,
         tolerance: LOGIT_TOLERANCE,
         inspect: (gpu) => {
-          sparse = [...gpu.resources.values()].filter(
-            (v): v is GpuSparseWeight =>
-              typeof v === "object" && v !== null && "chunks" in v && isSparseWeight(v as GpuSparseWeight),
-          );
+          sparse = [...gpu.resources.values()].filter(isSparseWeight);
         },
       });
       expect(sparse.map((w) => w.label).sort()).toEqual(Object.keys(expected(roles, options.pattern)).sort());

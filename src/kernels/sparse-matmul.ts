@@ -4,12 +4,10 @@
 import type { GpuContext } from "../gpu/device.ts";
 import { patternName } from "../loaders/sparse-nm.ts";
 import type { Binding } from "./dispatch.ts";
-import type { GemmKernel } from "./gemm.ts";
+import { gemm, type GemmKernel } from "./gemm.ts";
 import { destroyWeight, type GpuWeight } from "./weights.ts";
-import { gemv } from "./gemv.ts";
-import { gemm } from "./gemm.ts";
+import { gemv, type GemvKernel, type MatmulVariant } from "./gemv.ts";
 import { SkiffError } from "../errors.ts";
-import type { GemvKernel, MatmulVariant } from "./gemv.ts";
 import { sparseGemm } from "./sparse-gemm.ts";
 import { sparseGemv } from "./sparse-gemv.ts";
 import type { GpuSparseWeight } from "./sparse-weights.ts";
@@ -34,10 +32,6 @@ export interface SparseMatmulArgs {
   variant?: MatmulVariant;
 }
 
-export function isSparseWeight(w: GpuWeight | GpuSparseWeight): w is GpuSparseWeight {
-  return "pattern" in w;
-}
-
 export async function sparseMatmul(ctx: GpuContext, a: SparseMatmulArgs): Promise<GemvKernel | GemmKernel> {
   const w = a.weight;
   const op = a.m === 1 ? "sparse-gemv" : "sparse-gemm";
@@ -56,11 +50,11 @@ export async function sparseMatmul(ctx: GpuContext, a: SparseMatmulArgs): Promis
           ? sparseGemv(ctx, { weight: w, x: a.x, out: a.out, variant })
           : sparseGemm(ctx, { ...a, variant });
       }
-      if (!w.expand) {
+      // One expansion serves every dense candidate of this op (they are prepared together).
+      expanded ??= w.dense ?? w.expand?.();
+      if (!expanded) {
         return Promise.reject(new SkiffError("bad-argument", `${key}: no dense planes to run the dense kernels on`));
       }
-      // One expansion serves every dense candidate of this op (they are prepared together).
-      expanded ??= w.dense ?? w.expand();
       // A forced choice: the dense launchers must not tune again under this op's measurement.
       const dense = { weight: expanded, x: a.x, out: a.out, variant, workgroupSize };
       return a.m === 1 ? gemv(ctx, dense) : gemm(ctx, { ...dense, m: a.m });

@@ -155,6 +155,11 @@ export function uploadSparseWeight(ctx: GpuContext, w: SparseWeight, label: stri
   return { label, pattern, type, rows, cols, strides: s, chunks };
 }
 
+/** Whether a graph resource (a weight, a buffer, a table) is an N:M sparse weight. */
+export function isSparseWeight(w: unknown): w is GpuSparseWeight {
+  return typeof w === "object" && w !== null && "pattern" in w && "chunks" in w;
+}
+
 export function destroySparseWeight(w: GpuSparseWeight): void {
   destroyChunks(w);
   if (w.dense) destroyWeight(w.dense);
