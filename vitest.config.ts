@@ -13,7 +13,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["src/**/*.test.ts"],
+          include: ["src/**/*.test.ts", "bench/**/*.test.ts"],
           exclude: ["src/**/*.gpu.test.ts", "src/**/*.browser.test.ts"],
           environment: "node",
         },

@@ -59,7 +59,7 @@ const median = (c) => c.wall.medianMs;
 /** Kernels: Skiff's default variant (else its fastest) vs the fastest non-Skiff contender, wall median ms. */
 export function kernelChart(results) {
   const rows = results.cases.map((cr) => {
-    const skiff = cr.contenders.filter((c) => c.family === "skiff" && timed(c));
+    const skiff = cr.contenders.filter((c) => c.family === "skiff" && !c.floor && timed(c));
     const mine = skiff.find((c) => c.isDefault) ?? skiff.sort((a, b) => median(a) - median(b))[0];
     const peer = cr.contenders.filter((c) => c.family !== "skiff" && timed(c)).sort((a, b) => median(a) - median(b))[0];
     const bars = [];

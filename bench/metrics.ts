@@ -42,8 +42,15 @@ function fastest(list: ContenderResult[]): ContenderResult | undefined {
 /** The Skiff contender the runtime would use here: the default variant, else the only one (in a sparse case, of
  *  the sparse kernels, or with `baseline` of their dense baseline). */
 export function skiffDefault(cr: CaseResult, baseline = false): ContenderResult | undefined {
-  const skiff = cr.contenders.filter((c) => c.family === "skiff" && c.wall && !c.error && !c.baseline === !baseline);
+  const skiff = cr.contenders.filter(
+    (c) => c.family === "skiff" && c.wall && !c.error && !c.floor && !c.baseline === !baseline,
+  );
   return skiff.find((c) => c.isDefault) ?? (skiff.length === 1 ? skiff[0] : undefined);
+}
+
+/** The arithmetic floor of the default Skiff kernel (of the sparse kernels in a sparse case), where timed. */
+function skiffFloor(cr: CaseResult): ContenderResult | undefined {
+  return cr.contenders.find((c) => c.floor && c.wall && !c.error && !c.baseline);
 }
 
 const ms = (c: ContenderResult) => `${c.name} ${c.wall!.medianMs.toFixed(2)} ms`;
@@ -52,6 +59,15 @@ export function computeRatio(spec: RatioSpec, cases: CaseResult[], copy: CopyRes
   const cr = cases.find((c) => c.id === spec.case);
   const skiff = cr && skiffDefault(cr);
   if (!cr || !skiff) return { ...spec, detail: `no timed Skiff result for case ${spec.case}` };
+  const ratio = ratioOf(spec, cr, skiff, copy);
+  const floor = skiffFloor(cr);
+  const bound = floor && ratioOf(spec, cr, floor, copy);
+  if (!bound?.value) return ratio;
+  return { ...ratio, floor: { value: bound.value, met: bound.value >= spec.target, detail: bound.detail } };
+}
+
+/** The ratio with `skiff` as Skiff's side. */
+function ratioOf(spec: RatioSpec, cr: CaseResult, skiff: ContenderResult, copy: CopyResult): RatioResult {
   if (spec.against === "copy") {
     if (!skiff.copyFraction || !copy.gbps) return { ...spec, detail: "no copy-shader bandwidth measured" };
     const gpu = skiff.gpuCopyFraction ? `; by GPU timestamps ${(skiff.gpuCopyFraction * 100).toFixed(0)}%` : "";

@@ -26,11 +26,15 @@ function contenderName(r: ContenderResult): string {
   return r.isDefault ? `**${r.name}** (default)` : r.name;
 }
 
+function ratioValue(r: RatioResult, value: number | undefined): string {
+  return value === undefined ? dash : r.against === "copy" ? percent(value) : `${value.toFixed(2)}x`;
+}
+
 function ratioRow(r: RatioResult): string {
-  const value = r.value === undefined ? dash : r.against === "copy" ? percent(r.value) : `${r.value.toFixed(2)}x`;
   const target = r.against === "copy" ? `≥ ${percent(r.target)}` : `≥ ${r.target}x`;
   const met = r.met === undefined ? dash : r.met ? "yes" : "no";
-  return row([r.name, value, target, met, escape(r.detail)]);
+  const floor = r.floor ? `${ratioValue(r, r.floor.value)} (${r.floor.met ? "reachable" : "out of reach"})` : dash;
+  return row([r.name, ratioValue(r, r.value), target, met, floor, escape(r.detail)]);
 }
 
 export function formatReport(r: BenchResults): string {
@@ -57,10 +61,18 @@ export function formatReport(r: BenchResults): string {
   if (r.fatal) lines.push(`**The run stopped early:** ${escape(r.fatal)}`, "");
 
   lines.push("## Headline ratios", "");
-  lines.push(row(["ratio", "value", "target", "met", "compared"]));
-  lines.push(row(["---", "---:", "---:", "---", "---"]));
+  lines.push(row(["ratio", "value", "target", "met", "with no weight loads", "compared"]));
+  lines.push(row(["---", "---:", "---:", "---", "---:", "---"]));
   for (const ratio of r.ratios) lines.push(ratioRow(ratio));
   lines.push("");
+  if (r.ratios.some((ratio) => ratio.floor)) {
+    lines.push(
+      "With no weight loads: the same ratio with Skiff's kernel replaced by its arithmetic floor, the kernel with " +
+        "every weight read replaced by a word made from its index (bench/arithmetic-floor.ts). Out of reach: not " +
+        "even free weight bytes meet the target with this arithmetic on this device.",
+      "",
+    );
+  }
 
   lines.push("## Kernels", "");
   lines.push(

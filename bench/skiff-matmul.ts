@@ -8,6 +8,9 @@ import { gemm } from "../src/kernels/gemm.ts";
 import { sparseGemv } from "../src/kernels/sparse-gemv.ts";
 import { sparseGemm } from "../src/kernels/sparse-gemm.ts";
 import { randomSparsePair } from "../src/kernels/sparse-fixtures.ts";
+import type { Dispatch } from "../src/kernels/dispatch.ts";
+import type { GpuSparseWeight } from "../src/kernels/sparse-weights.ts";
+import { floorContext } from "./arithmetic-floor.ts";
 import { parsePattern, sparseBytes, type SparseValueType } from "../src/loaders/sparse-nm.ts";
 import { destroyWeight, uploadWeight, weightBytes, type GpuWeight } from "../src/kernels/weights.ts";
 import { dequantize, ggufBytes, type WeightType } from "../src/loaders/ggml-quants.ts";
@@ -81,6 +84,27 @@ function randomWeight(ctx: GpuContext, c: MatmulCase, random: () => number): Ben
   };
 }
 
+/** The kernel of one style over the sparse weight, or over the dense one when `sparse` is undefined. */
+function prepareMatmul(
+  ctx: GpuContext,
+  c: MatmulCase,
+  s: Style,
+  dense: GpuWeight,
+  sparse: GpuSparseWeight | undefined,
+  x: GPUBuffer,
+  out: GPUBuffer,
+) {
+  const vctx = contextFor(ctx, s);
+  if (sparse) {
+    return c.m === 1
+      ? sparseGemv(vctx, { weight: sparse, x, out, variant: s.variant })
+      : sparseGemm(vctx, { weight: sparse, x, out, m: c.m, variant: s.variant });
+  }
+  return c.m === 1
+    ? gemv(vctx, { weight: dense, x, out, variant: s.variant })
+    : gemm(vctx, { weight: dense, x, out, m: c.m, variant: s.variant });
+}
+
 export async function benchSkiffMatmul(
   ctx: GpuContext,
   c: MatmulCase,
@@ -97,28 +121,23 @@ export async function benchSkiffMatmul(
   const x = uploadBuffer(ctx.device, xData, "bench.x");
   const out = uploadBuffer(ctx.device, new Float32Array(c.m * c.n), "bench.out");
   const results: ContenderResult[] = [];
+  const contender = (sparse: GpuSparseWeight | undefined, s: Style): ContenderResult => ({
+    name: `skiff ${sparse ? `sparse ${c.sparsity} ` : ""}${op} ${s.label}`,
+    family: "skiff",
+    variant: s.label,
+    isDefault: isDefaultStyle(ctx, s),
+    baseline: pair && !sparse ? true : undefined,
+    weightBytes: pattern && sparse ? sparseBytes(pattern, type, c.n, c.k) : weightBytes(c.type, c.n, c.k),
+    timed: SKIFF_TIMED,
+  });
+  const kinds = pair ? [pair.sparse, undefined] : [undefined];
   try {
-    for (const sparse of pair ? [pair.sparse, undefined] : [undefined]) {
+    for (const sparse of kinds) {
       for (const s of styles(ctx, op)) {
-        const r: ContenderResult = {
-          name: `skiff ${sparse ? `sparse ${c.sparsity} ` : ""}${op} ${s.label}`,
-          family: "skiff",
-          variant: s.label,
-          isDefault: isDefaultStyle(ctx, s),
-          baseline: pair && !sparse ? true : undefined,
-          weightBytes: pattern && sparse ? sparseBytes(pattern, type, c.n, c.k) : weightBytes(c.type, c.n, c.k),
-          timed: SKIFF_TIMED,
-        };
+        const r = contender(sparse, s);
         try {
           poison(ctx.device, out, c.m * c.n);
-          const vctx = contextFor(ctx, s);
-          const k = sparse
-            ? c.m === 1
-              ? await sparseGemv(vctx, { weight: sparse, x, out, variant: s.variant })
-              : await sparseGemm(vctx, { weight: sparse, x, out, m: c.m, variant: s.variant })
-            : c.m === 1
-              ? await gemv(vctx, { weight: weight.gpu, x, out, variant: s.variant })
-              : await gemm(vctx, { weight: weight.gpu, x, out, m: c.m, variant: s.variant });
+          const k = await prepareMatmul(ctx, c, s, weight.gpu, sparse, x, out);
           Object.assign(r, await timeSkiff(ctx, k.dispatches, budget));
           await spotCheckBuffer(ctx.device, out, c.m, c.n, (row, col) =>
             dotReference(xData, row * c.k, c.k, (j) => weight.value(col, j)),
@@ -129,6 +148,15 @@ export async function benchSkiffMatmul(
         results.push(r);
       }
     }
+    if (c.floor) {
+      const s = styles(ctx, op).find((style) => isDefaultStyle(ctx, style))!;
+      for (const sparse of kinds)
+        results.push(
+          await benchFloor(ctx, c, contender(sparse, s), budget, (fctx) =>
+            prepareMatmul(fctx, c, s, weight.gpu, sparse, x, out),
+          ),
+        );
+    }
   } finally {
     if (pair) pair.destroy();
     else destroyWeight(weight.gpu);
@@ -136,4 +164,30 @@ export async function benchSkiffMatmul(
     out.destroy();
   }
   return results;
+}
+
+/** The default kernel's arithmetic floor (bench/arithmetic-floor.ts), timed like the kernel; its output is not
+ *  checked, but a floor that replaced no weight read is an error, not a result. */
+async function benchFloor(
+  ctx: GpuContext,
+  c: MatmulCase,
+  real: ContenderResult,
+  budget: RunBudget,
+  prepare: (ctx: GpuContext) => Promise<{ dispatches: Dispatch[] }>,
+): Promise<ContenderResult> {
+  const r: ContenderResult = {
+    ...real,
+    name: `${real.name}, no weight loads (arithmetic floor)`,
+    isDefault: false,
+    floor: true,
+  };
+  try {
+    const floor = floorContext(ctx);
+    const k = await prepare(floor.ctx);
+    if (floor.reads === 0) throw new Error(`no weight read found to replace in the kernels of ${c.id}`);
+    Object.assign(r, await timeSkiff(ctx, k.dispatches, budget));
+  } catch (e) {
+    r.error = errorText(e);
+  }
+  return r;
 }

@@ -30,6 +30,9 @@ export interface MatmulCase {
   /** "2:4" etc.: W is N:M sparse (random kept columns); Skiff runs its sparse kernels and, beside them, its dense
    *  ones on the same tensor with the zeros written out. */
   sparsity?: string;
+  /** Also time the default Skiff kernels with no weight loads (bench/arithmetic-floor.ts): the bound of their
+   *  arithmetic, against which a bandwidth target can be judged. */
+  floor?: boolean;
   peers: PeerSpec[];
   budget?: Partial<RunBudget>;
 }
@@ -81,6 +84,9 @@ export interface ContenderResult {
   isDefault?: boolean;
   /** Sparse cases: the dense kernel on the same tensor, zeros written out (the sparse kernels' baseline). */
   baseline?: boolean;
+  /** The kernel's arithmetic floor: the same kernel with no weight loads (bench/arithmetic-floor.ts). Its output is
+   *  not checked, and it never stands for the kernel in a ratio. */
+  floor?: boolean;
   /** Wall clock around submit + wait for the queue, inputs/weights/outputs resident on the GPU: same for everyone. */
   wall?: TimingStats;
   /** GPU timestamps around the compute pass (Skiff only, where the device has timestamp-query). */
@@ -126,6 +132,9 @@ export interface RatioResult extends RatioSpec {
   met?: boolean;
   /** Which contenders were compared, or why no value. */
   detail: string;
+  /** Where the case has an arithmetic floor: the ratio with Skiff's kernel replaced by its floor (peers and
+   *  baselines stay real). Below the target, no layout of the same arithmetic can meet it on this device. */
+  floor?: { value: number; met: boolean; detail: string };
 }
 
 export interface BenchResults {

@@ -77,6 +77,13 @@ test("skiff bench --kernels --quick --json writes JSON, table and chart and prin
     ).toBe(true);
     expect(c.contenders.every((x: { family: string }) => x.family === "skiff")).toBe(true);
   }
+  // The quick Q4_0 GEMV's arithmetic floor compiled and ran on the device with its weight reads replaced.
+  const floors = printed.kernels.cases
+    .flatMap((c: { contenders: unknown[] }) => c.contenders)
+    .filter((x: { floor?: boolean }) => x.floor);
+  expect(floors).toHaveLength(1);
+  expect(floors[0].error).toBeUndefined();
+  expect(floors[0].wall.medianMs).toBeGreaterThan(0);
   expect(readFileSync(join(out, `${stem}.md`), "utf8")).toMatch(/^# Skiff kernel benchmark/);
   const svg = readFileSync(join(out, `${stem}.svg`), "utf8");
   expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
