@@ -6,7 +6,8 @@
 // unpack costs as much as a quad's values on SwiftShader); one block's coefficients are live at a time (holding two
 // sets made the f32 kernel a quarter slower). Joined after gemm-x-vec4.wgsl (x, binding 0: cols % 4 == 0 for every
 // pattern), gemv.wgsl (Params, out, store4) and the sparse access files, with one entry-point file:
-// sparse-gemv-rowwise-plain.wgsl or sparse-gemv-rowwise-subgroup.wgsl (which provide sparse_x_full).
+// sparse-gemv-rowwise-plain.wgsl or sparse-gemv-rowwise-subgroup.wgsl (which provide sparse_x_full). With subgroups,
+// 2:4 f32 weights take sparse-gemv-rowwise-f32.wgsl instead (4 rows per invocation).
 override WG: u32 = 64u;
 
 fn sparse_x_block(b: u32) -> SXBlock {

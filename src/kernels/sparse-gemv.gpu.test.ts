@@ -9,7 +9,7 @@ import { randomSparseWeight } from "./sparse-fixtures.ts";
 import { sparseMatmulSuite } from "./sparse-suites.ts";
 
 describe("sparse gemv", () => {
-  sparseMatmulSuite("gemv", ["1:4", "2:4"], ["q4_0", "f16"]);
+  sparseMatmulSuite("gemv", ["1:4", "2:4"], ["f32", "q4_0", "f16"]);
 
   test("sparse gemv rejects bad buffers, patterns, types and variants, naming them", async () => {
     const ctx = await testContext();

@@ -79,7 +79,7 @@ function caseName(op: string, pattern: string, type: string, [m, rows, cols]: nu
   return `sparse-${op}-${pattern}-${type}(${op === "gemm" ? `m=${m}, ` : ""}rows=${rows}, cols=${cols}, ${what})`;
 }
 
-/** Every value type and variant of `op` on the patterns given; then, for the first two value types listed in
+/** Every value type and variant of `op` on the patterns given; then, for each value type listed in
  *  `extra`, a weight split into three row chunks in each variant and (GEMV) each variant without subgroups. */
 export function sparseMatmulSuite(op: "gemv" | "gemm", patterns: string[], extra: SparseValueType[]): void {
   for (const pattern of patterns) {
