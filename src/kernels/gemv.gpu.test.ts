@@ -99,8 +99,8 @@ describe("gemv", () => {
         const name = `gemv-${type}(rows=${rows}, cols=${cols}, ${variant})`;
         test(name, async () => check(await testContext(), type, rows, cols, variant, name));
       }
-      // Cooperative (all types) and rowwise q4_0 have a subgroup kernel and a fallback without.
-      for (const variant of type === "q4_0" ? MATMUL_VARIANTS : (["cooperative"] as const)) {
+      // Both variants have a subgroup kernel and a fallback without, for every type.
+      for (const variant of MATMUL_VARIANTS) {
         const name = `gemv-${type}(rows=${rows}, cols=${cols}, ${variant}, no subgroups)`;
         test(name, async () => {
           const ctx = await testContext();

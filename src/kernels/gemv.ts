@@ -1,5 +1,6 @@
 // Launcher for the decode GEMV (shaders/gemv*.wgsl): out[r] = sum_k W[r, k] * x[k] for a weight of any runnable type,
-// one dispatch per row chunk of the weight. Variants: "rowwise" (barrier-free, 8 rows per invocation) and
+// one dispatch per row chunk of the weight. Variants: "rowwise" (barrier-free, 8 rows per invocation, sharing x loads
+// across subgroup lanes where the device has subgroups) and
 // "cooperative" (a workgroup per four rows, reduced with subgroups when the device has them, else in workgroup memory),
 // each at two workgroup sizes; which one runs is settled by src/kernels/tuning.ts.
 // Rowwise q4_0 runs a pre-pass over x first (into a scratch buffer made here) and its own kernel
@@ -9,6 +10,8 @@ import commonSource from "../../shaders/gemv.wgsl?raw";
 import blockSource from "../../shaders/gemv-block.wgsl?raw";
 import dotSource from "../../shaders/gemm-dot.wgsl?raw";
 import rowwiseSource from "../../shaders/gemv-rowwise.wgsl?raw";
+import rowwisePlainSource from "../../shaders/gemv-rowwise-plain.wgsl?raw";
+import rowwiseSubgroupSource from "../../shaders/gemv-rowwise-subgroup.wgsl?raw";
 import q4RawSource from "../../shaders/gemv-q4-0-raw.wgsl?raw";
 import rowwiseQ4Source from "../../shaders/gemv-rowwise-q4-0.wgsl?raw";
 import rowwiseQ4SubgroupSource from "../../shaders/gemv-rowwise-q4-0-subgroup.wgsl?raw";
@@ -104,8 +107,13 @@ function gemvSource(ctx: GpuContext, weight: GpuWeight, variant: MatmulVariant):
   const x = activationSource(weight.cols);
   const parts = [w.source, x.source, dotSource, commonSource, blockSource];
   const name = `${w.name}:${x.name}:${variant}`;
-  if (variant === "rowwise") return { source: [...parts, rowwiseSource].join("\n"), name };
-  // `enable subgroups;` must open the module, so the subgroup entry point goes first.
+  // `enable subgroups;` must open the module, so the subgroup entry points go first.
+  if (variant === "rowwise") {
+    if (ctx.features.subgroups) {
+      return { source: [rowwiseSubgroupSource, ...parts, rowwiseSource].join("\n"), name: `${name}-subgroup` };
+    }
+    return { source: [...parts, rowwiseSource, rowwisePlainSource].join("\n"), name };
+  }
   if (ctx.features.subgroups) {
     return { source: [coopSubgroupSource, ...parts, coopSource].join("\n"), name: `${name}-subgroup` };
   }
