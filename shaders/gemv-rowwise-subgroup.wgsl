@@ -1,6 +1,6 @@
 enable subgroups;
 // Entry point of the rowwise GEMV on devices with subgroups (gemv-rowwise.wgsl holds the kernel): lane q of each four
-// loads chunk q of a block's x and passes it round by broadcast, as gemv-rowwise-q4-0-subgroup.wgsl does: on
+// loads chunk q of a block's x and passes it round by broadcast, as gemv-rowwise-raw-subgroup.wgsl does: on
 // SwiftShader every storage load is a per-lane gather, so a quarter of the x loads (4096x4096, two interleaved runs
 // each way: 0 to 14% less GPU time over f32, f16, q8_0 and q6_k, about 5% on average). Lanes 0..3 of each subgroup (WebGPU subgroups have at least 4) are the
 // sources, so every lane must reach the loop: no early return. Must open the module (for `enable`); the rest follows.

@@ -2,7 +2,7 @@
 // output binding shared by every GEMV kernel: src/kernels/gemv.ts joins this with the weight access of
 // weights-<type>.wgsl (bindings 2.. and the uniform), gemm-dot.wgsl (dot8) and either gemv-block.wgsl, the
 // activation access (x_chunk, binding 0) and a rowwise or cooperative kernel, or the q4_0 rowwise kernel
-// (gemv-rowwise-q4-0.wgsl, which reads the output of gemv-q4-0-prepass.wgsl at binding 0). Work items are folded
+// (gemv-rowwise-raw.wgsl, which reads the output of gemv-raw-prepass.wgsl at binding 0). Work items are folded
 // over a 2-D grid of `grid_x` workgroups per grid row.
 struct Params {
   rows: u32,

@@ -1,7 +1,7 @@
 enable subgroups;
 // Entry point of the sparse rowwise GEMV on devices with subgroups (sparse-gemv-rowwise.wgsl holds the kernel): the x
 // of a full block (8 vec4) is loaded a quarter per lane and passed round by broadcast, as
-// gemv-rowwise-q4-0-subgroup.wgsl does: on SwiftShader every storage load is a per-lane gather, so 2 vec4 loads per
+// gemv-rowwise-raw-subgroup.wgsl does: on SwiftShader every storage load is a per-lane gather, so 2 vec4 loads per
 // block instead of 8. Lanes 0..3 of each subgroup (WebGPU subgroups have at least 4) are the sources, so every lane
 // must reach the loop: no early return (rows past the chunk repeat its last row and are not stored). Must open the
 // module (for `enable`); the rest follows it.

@@ -1,5 +1,5 @@
 // GEMV for N:M sparse weights, barrier-free ("rowwise"): each invocation computes 16 rows, no shared memory, no
-// barriers (the fast shape on CPU adapters, like gemv-rowwise-q4-0.wgsl). Per 32-column block it loads x once, turns
+// barriers (the fast shape on CPU adapters, like gemv-rowwise-raw.wgsl). Per 32-column block it loads x once, turns
 // it into the pattern's interpolation coefficients once (sparse_x_coef, see sparse-access.wgsl) and runs every row
 // against them (sparse_dot): per kept value a mask, a convert, two or three fma and the product, never a dense
 // weight. Blocks go in pairs so that each row loads and unpacks one scale word per pair (q8_0 / q4_0: the f16

@@ -12,8 +12,8 @@ import { expectClose, freshSeed, guardedOutput, randomF32, readGuardedF32, rng, 
 import { randomWeight, withBindingLimit, withMaxWorkgroups, withoutSubgroups } from "./weight-fixtures.ts";
 
 // f32 accumulation over up to 4160 products, normalised by the largest output or the largest sum of |terms|,
-// whichever is bigger (a one-row case can cancel to a small output; rowwise q4_0 also sums q * x and subtracts
-// 8 * sum(x) per block).
+// whichever is bigger (a one-row case can cancel to a small output; rowwise q4_0 and q8_0 also sum q * x and
+// subtract 8 or 128 times sum(x) per block).
 const TOLERANCE = 2e-5;
 
 const SHAPES: Record<WeightType, [rows: number, cols: number][]> = {
@@ -87,9 +87,9 @@ async function check(
   expect(k.dispatches.length).toBe(w.gpu.chunks.length + prepassDispatches(type, variant));
 }
 
-/** Rowwise q4_0 runs its pre-pass over x before the row chunks. */
+/** Rowwise q4_0 and q8_0 run their pre-pass over x before the row chunks. */
 function prepassDispatches(type: WeightType, variant: MatmulVariant): number {
-  return type === "q4_0" && variant === "rowwise" ? 1 : 0;
+  return (type === "q4_0" || type === "q8_0") && variant === "rowwise" ? 1 : 0;
 }
 
 describe("gemv", () => {
@@ -145,10 +145,11 @@ describe("gemv", () => {
     }
   }
 
-  // rowwise: 1100 rows at 512 per workgroup = 3 workgroups, folded as 2 x 2 (q4_0: 2100 rows at 1024 per
-  // workgroup); cooperative: 257 rows at 4 per workgroup = 65, folded as 9 x 8.
+  // rowwise: 1100 rows at 512 per workgroup = 3 workgroups, folded as 2 x 2 (q4_0 and q8_0, whose raw kernel takes
+  // 1024 rows per workgroup: 2100 rows); cooperative: 257 rows at 4 per workgroup = 65, folded as 9 x 8.
   for (const [type, variant, rows, max] of [
-    ["q8_0", "rowwise", 1100, 2],
+    ["f16", "rowwise", 1100, 2],
+    ["q8_0", "rowwise", 2100, 2],
     ["q4_0", "rowwise", 2100, 2],
     ["q8_0", "cooperative", 257, 9],
   ] as const) {

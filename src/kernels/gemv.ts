@@ -3,19 +3,23 @@
 // across subgroup lanes where the device has subgroups) and
 // "cooperative" (a workgroup per four rows, reduced with subgroups when the device has them, else in workgroup memory),
 // each at two workgroup sizes; which one runs is settled by src/kernels/tuning.ts.
-// Rowwise q4_0 runs a pre-pass over x first (into a scratch buffer made here) and its own kernel
-// (gemv-rowwise-q4-0.wgsl, or with subgroups gemv-rowwise-q4-0-subgroup.wgsl, which shares x loads across lanes):
-// nibble decoding and per-lane gathers, not memory bandwidth, bound q4_0 on CPU adapters.
+// Rowwise q4_0 and q8_0 run a pre-pass over x first (into a scratch buffer made here) and their own "raw" kernel
+// (gemv-rowwise-raw.wgsl, or with subgroups gemv-rowwise-raw-subgroup.wgsl, which shares x loads across lanes, with
+// the type's gemv-raw-<type>.wgsl): code decoding and per-lane gathers, not memory bandwidth, bound them on CPU
+// adapters, and x pre-scaled to meet codes masked in place leaves mask, convert and fma per element.
 import commonSource from "../../shaders/gemv.wgsl?raw";
 import blockSource from "../../shaders/gemv-block.wgsl?raw";
 import dotSource from "../../shaders/gemm-dot.wgsl?raw";
 import rowwiseSource from "../../shaders/gemv-rowwise.wgsl?raw";
 import rowwisePlainSource from "../../shaders/gemv-rowwise-plain.wgsl?raw";
 import rowwiseSubgroupSource from "../../shaders/gemv-rowwise-subgroup.wgsl?raw";
-import q4RawSource from "../../shaders/gemv-q4-0-raw.wgsl?raw";
-import rowwiseQ4Source from "../../shaders/gemv-rowwise-q4-0.wgsl?raw";
-import rowwiseQ4SubgroupSource from "../../shaders/gemv-rowwise-q4-0-subgroup.wgsl?raw";
-import q4PrepassSource from "../../shaders/gemv-q4-0-prepass.wgsl?raw";
+import rawSource from "../../shaders/gemv-raw.wgsl?raw";
+import rawQ4Source from "../../shaders/gemv-raw-q4-0.wgsl?raw";
+import rawQ8Source from "../../shaders/gemv-raw-q8-0.wgsl?raw";
+import rowwiseRawSource from "../../shaders/gemv-rowwise-raw.wgsl?raw";
+import rowwiseRawPlainSource from "../../shaders/gemv-rowwise-raw-plain.wgsl?raw";
+import rowwiseRawSubgroupSource from "../../shaders/gemv-rowwise-raw-subgroup.wgsl?raw";
+import rawPrepassSource from "../../shaders/gemv-raw-prepass.wgsl?raw";
 import coopSource from "../../shaders/gemv-coop.wgsl?raw";
 import coopSubgroupSource from "../../shaders/gemv-coop-subgroup.wgsl?raw";
 import coopSharedSource from "../../shaders/gemv-coop-shared.wgsl?raw";
@@ -53,7 +57,14 @@ export const gemvKernel = defineKernel("gemv", commonSource, [
 ] as const);
 
 /** Same params as gemvKernel (it reads only cols), so its dispatch combines with the row chunks'. */
-export const gemvQ4PrepassKernel = defineKernel("gemv-q4-0-prepass", q4PrepassSource, gemvKernel.params.fields);
+export const gemvRawPrepassKernel = defineKernel("gemv-raw-prepass", rawPrepassSource, gemvKernel.params.fields);
+
+/** The types with a raw rowwise kernel: their part of it, and the pre-pass's place step and zero point (codes q read
+ *  in place as q * step^i, values (q - zero) * d; gemv-raw-prepass.wgsl). */
+const RAW_TYPES: Partial<Record<string, { source: string; placeStep: number; zero: number }>> = {
+  q4_0: { source: rawQ4Source, placeStep: 16, zero: 8 },
+  q8_0: { source: rawQ8Source, placeStep: 256, zero: 128 },
+};
 
 export type GemvKernel = PreparedKernel<typeof gemvKernel.params.fields>;
 
@@ -68,10 +79,10 @@ export interface GemvArgs {
   workgroupSize?: number;
 }
 
-/** Rows per invocation (rowwise: 8, or 16 for q4_0, whose pre-scaled x costs as many loads per block as its codes,
- *  so more rows sharing them pays) and rows per workgroup (cooperative: 4). */
+/** Rows per invocation (rowwise: 8, or 16 for the raw kernels, whose pre-scaled x costs as many loads per block as
+ *  q4_0's codes, so more rows sharing them pays) and rows per workgroup (cooperative: 4). */
 const ROWWISE_ROWS_PER_INVOCATION = 8;
-const ROWWISE_Q4_ROWS_PER_INVOCATION = 16;
+const ROWWISE_RAW_ROWS_PER_INVOCATION = 16;
 const COOP_ROWS = 4;
 const PREPASS_WG = 64;
 
@@ -95,14 +106,15 @@ export function gemv(ctx: GpuContext, a: GemvArgs): Promise<GemvKernel> {
 /** The joined WGSL of one (type, variant, activation alignment) and its pipeline-cache name. */
 function gemvSource(ctx: GpuContext, weight: GpuWeight, variant: MatmulVariant): { source: string; name: string } {
   const w = weightSource(weight.type, weight.cols);
-  if (usesQ4Prepass(weight, variant)) {
-    const q4Parts = [w.source, dotSource, commonSource, q4RawSource];
+  const raw = rawType(weight, variant);
+  if (raw) {
+    const rawParts = [w.source, dotSource, commonSource, raw.source, rawSource];
     const name = `${w.name}:prepass:${variant}`;
     // `enable subgroups;` must open the module, so the subgroup entry point goes first.
     if (ctx.features.subgroups) {
-      return { source: [rowwiseQ4SubgroupSource, ...q4Parts].join("\n"), name: `${name}-subgroup` };
+      return { source: [rowwiseRawSubgroupSource, ...rawParts, rowwiseRawSource].join("\n"), name: `${name}-subgroup` };
     }
-    return { source: [...q4Parts, rowwiseQ4Source].join("\n"), name };
+    return { source: [...rawParts, rowwiseRawSource, rowwiseRawPlainSource].join("\n"), name };
   }
   const x = activationSource(weight.cols);
   const parts = [w.source, x.source, dotSource, commonSource, blockSource];
@@ -120,20 +132,27 @@ function gemvSource(ctx: GpuContext, weight: GpuWeight, variant: MatmulVariant):
   return { source: [...parts, coopSource, coopSharedSource].join("\n"), name: `${name}-shared` };
 }
 
-function usesQ4Prepass(weight: GpuWeight, variant: MatmulVariant): boolean {
-  return weight.type === "q4_0" && variant === "rowwise";
+/** The raw kernel's type part where this (type, variant) runs it: rowwise q4_0 and q8_0. */
+function rawType(weight: GpuWeight, variant: MatmulVariant) {
+  return variant === "rowwise" ? RAW_TYPES[weight.type] : undefined;
 }
 
-/** The q4_0 pre-pass: x scaled for in-place nibbles, then the blocks' zero-point terms, into `xs` (cols + blocks f32). */
-async function prepareQ4Prepass(ctx: GpuContext, a: GemvArgs, xs: GPUBuffer): Promise<GemvKernel> {
+/** The raw kernels' pre-pass: x scaled for codes read in place, then the blocks' zero-point terms, into `xs`
+ *  (cols + blocks f32). */
+async function prepareRawPrepass(
+  ctx: GpuContext,
+  a: GemvArgs,
+  raw: { placeStep: number; zero: number },
+  xs: GPUBuffer,
+): Promise<GemvKernel> {
   const { cols } = a.weight;
   return prepareKernel({
     ctx,
-    kernel: gemvQ4PrepassKernel,
+    kernel: gemvRawPrepassKernel,
     bindings: [a.x, xs],
     params: { rows: a.weight.rows, cols, row_offset: 0, grid_x: 0 },
     workgroups: [ceilDiv(cols / 32, PREPASS_WG)],
-    constants: { WG: PREPASS_WG },
+    constants: { WG: PREPASS_WG, PLACE_STEP: raw.placeStep, ZERO: raw.zero },
   });
 }
 
@@ -142,22 +161,23 @@ async function prepareGemv(ctx: GpuContext, a: GemvArgs, choice: KernelChoice): 
   const { variant } = choice;
   const wg = choice.workgroupSize ?? 64;
   const { source, name } = gemvSource(ctx, weight, variant);
-  const rowsPerGroup = usesQ4Prepass(weight, variant)
-    ? ROWWISE_Q4_ROWS_PER_INVOCATION * wg
+  const raw = rawType(weight, variant);
+  const rowsPerGroup = raw
+    ? ROWWISE_RAW_ROWS_PER_INVOCATION * wg
     : variant === "rowwise"
       ? ROWWISE_ROWS_PER_INVOCATION * wg
       : COOP_ROWS;
   const parts: GemvKernel[] = [];
   let x = a.x;
-  if (usesQ4Prepass(weight, variant)) {
+  if (raw) {
     // Made once here, rewritten by the pre-pass at every call: cols scaled values, then cols/32 block terms,
     // padded to whole vec4s (the kernel reads the terms as vec4).
     const xs = ctx.device.createBuffer({
-      label: `gemv-q4_0.xs(cols=${weight.cols})`,
+      label: `gemv-${weight.type}.xs(cols=${weight.cols})`,
       size: (weight.cols + ceilDiv(weight.cols / 32, 4) * 4) * 4,
       usage: GPUBufferUsage.STORAGE,
     });
-    parts.push(await prepareQ4Prepass(ctx, a, xs));
+    parts.push(await prepareRawPrepass(ctx, a, raw, xs));
     x = xs;
   }
   for (const chunk of weight.chunks) {

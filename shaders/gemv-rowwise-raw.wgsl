@@ -1,11 +1,17 @@
-// GEMV for q4_0 weights, barrier-free ("rowwise"), without subgroups: each invocation computes 16 rows, like
-// gemv-rowwise.wgsl, loading the pre-scaled x of each block pair once for all 16. Joined after gemv-q4-0-raw.wgsl.
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let first = ((wg.y * params.grid_x + wg.x) * WG + lid) * 16u;
-  if (first >= params.rows) {
-    return;
-  }
+// GEMV for q4_0 and q8_0 weights, barrier-free ("rowwise"): each invocation computes 16 rows, like gemv-rowwise.wgsl,
+// with the pre-scaled x of each block pair (gemv-raw-prepass.wgsl) taken once for all 16. Joined after gemv-raw.wgsl,
+// with one entry-point file: gemv-rowwise-raw-plain.wgsl, or gemv-rowwise-raw-subgroup.wgsl (which shares x loads
+// across lanes). Both provide raw_x_pair.
+
+// The scaled x of blocks 2p and 2p + 1.
+struct XPair {
+  a: XBlock,
+  b: XBlock,
+}
+
+// The kernel's work: rows first .. first+15, `lane` being the invocation's subgroup lane (0 without subgroups), for
+// raw_x_pair of the entry-point file.
+fn raw_rows16(first: u32, lane: u32) {
   // Rows past the chunk repeat its last row (loads stay in bounds); their sums are not stored.
   let last = vec4<u32>(params.rows - 1u);
   let ra = min(vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u), last);
@@ -20,14 +26,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   // The block terms follow the cols scaled values: four per vec4, so a pair is one half of one.
   let terms = params.cols / 4u;
   for (var p = 0u; p < blocks / 2u; p++) {
-    let xa = x_block(2u * p);
-    let xb = x_block(2u * p + 1u);
+    let x = raw_x_pair(p, lane);
     let t = xs[terms + p / 2u];
     let m = select(t.xy, t.zw, (p & 1u) == 1u);
-    acc_a += pair_dot4(ra, p, xa, xb, m);
-    acc_b += pair_dot4(rb, p, xa, xb, m);
-    acc_c += pair_dot4(rc, p, xa, xb, m);
-    acc_d += pair_dot4(rd, p, xa, xb, m);
+    acc_a += pair_dot4(ra, p, x.a, x.b, m);
+    acc_b += pair_dot4(rb, p, x.a, x.b, m);
+    acc_c += pair_dot4(rc, p, x.a, x.b, m);
+    acc_d += pair_dot4(rd, p, x.a, x.b, m);
   }
   for (var b = blocks & ~1u; b < blocks; b++) {
     let x = x_block(b);
@@ -37,6 +42,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     acc_c += single_dot4(rc, b, x, m);
     acc_d += single_dot4(rd, b, x, m);
   }
+  // store4 skips rows past the chunk, so invocations wholly past it store nothing.
   store4(first, acc_a);
   store4(first + 4u, acc_b);
   store4(first + 8u, acc_c);
