@@ -5,9 +5,22 @@
 // per-lane gather, so the tile is as large as keeps compile time low (each activation value is loaded once per 16
 // weight rows, each weight decoded once per 8 activation rows). Plain locals, not arrays or structs: a dynamically
 // indexed private array is a gather too on SwiftShader, and big structs triple its compile time. Joined after
-// gemm.wgsl and the activation and weight access files.
+// gemm.wgsl and the activation and weight access files, with one entry-point file: gemm-rowwise-plain.wgsl, or
+// gemm-rowwise-subgroup.wgsl (which shares the activation loads across lanes). Both provide tile_x.
 override WG_X: u32 = 16u;
 override WG_Y: u32 = 4u;
+
+// The activation chunks of a tile's eight rows at one 8-column chunk.
+struct TileX {
+  a: mat2x4<f32>,
+  b: mat2x4<f32>,
+  c: mat2x4<f32>,
+  d: mat2x4<f32>,
+  e: mat2x4<f32>,
+  f: mat2x4<f32>,
+  g: mat2x4<f32>,
+  h: mat2x4<f32>,
+}
 
 // acc plus one activation chunk against sixteen weight chunks: column g holds weight rows 4g .. 4g+3.
 fn row16(
@@ -38,13 +51,9 @@ fn store_tile(i: u32, r0: u32, acc: mat4x4<f32>) {
   store_row(i, r0 + 12u, 1u, acc[3]);
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let r0 = gid.x * 16u;
-  let i0 = gid.y * 8u;
-  if (r0 >= params.rows || i0 >= params.m) {
-    return;
-  }
+// The kernel's work: the tile at weight row r0 and activation row i0, `lane` being the invocation's subgroup lane (0
+// without subgroups), for tile_x of the entry-point file.
+fn gemm_rowwise_tile(r0: u32, i0: u32, lane: u32) {
   // Rows past the end repeat the last one: loads stay in bounds, their results are never stored.
   let rl = vec4<u32>(params.rows - 1u);
   let ra = min(vec4<u32>(r0) + vec4<u32>(0u, 1u, 2u, 3u), rl);
@@ -83,15 +92,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       let w10 = w_chunk(b10, c, d10); let w11 = w_chunk(b11, c, d11);
       let w12 = w_chunk(b12, c, d12); let w13 = w_chunk(b13, c, d13);
       let w14 = w_chunk(b14, c, d14); let w15 = w_chunk(b15, c, d15);
-      let k8 = b * 4u + c;
-      acc0 = row16(acc0, x_chunk(ia.x, k8), w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
-      acc1 = row16(acc1, x_chunk(ia.y, k8), w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
-      acc2 = row16(acc2, x_chunk(ia.z, k8), w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
-      acc3 = row16(acc3, x_chunk(ia.w, k8), w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
-      acc4 = row16(acc4, x_chunk(ib.x, k8), w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
-      acc5 = row16(acc5, x_chunk(ib.y, k8), w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
-      acc6 = row16(acc6, x_chunk(ib.z, k8), w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
-      acc7 = row16(acc7, x_chunk(ib.w, k8), w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
+      let x = tile_x(i0, ia, ib, b * 4u + c, lane);
+      acc0 = row16(acc0, x.a, w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
+      acc1 = row16(acc1, x.b, w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
+      acc2 = row16(acc2, x.c, w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
+      acc3 = row16(acc3, x.d, w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
+      acc4 = row16(acc4, x.e, w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
+      acc5 = row16(acc5, x.f, w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
+      acc6 = row16(acc6, x.g, w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
+      acc7 = row16(acc7, x.h, w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15);
     }
   }
   // The partial chunks at the end of float rows (cols % 32 != 0): the same step with zero-filling loads.

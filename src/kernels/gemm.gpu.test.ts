@@ -10,7 +10,7 @@ import { matmul, matmulTermScale } from "../reference/matmul.ts";
 import type { WeightType } from "../loaders/ggml-quants.ts";
 import { planeStrides } from "../loaders/repack.ts";
 import { expectClose, freshSeed, guardedOutput, randomF32, readGuardedF32, rng, testContext } from "./testing.ts";
-import { randomWeight, withBindingLimit } from "./weight-fixtures.ts";
+import { randomWeight, withBindingLimit, withoutSubgroups } from "./weight-fixtures.ts";
 
 // f32 accumulation over up to 4160 products, normalised by the largest output or the largest sum of |terms|,
 // whichever is bigger (a one-row case can cancel to a small output).
@@ -98,6 +98,12 @@ describe("gemm", () => {
           await check(await testContext(), type, m, rows, cols, variant, name);
         });
       }
+      // Rowwise shares activation loads across subgroup lanes; the fallback without subgroups loads its own.
+      const name = `gemm-${type}(m=${m}, rows=${rows}, cols=${cols}, rowwise, no subgroups)`;
+      test(name, async () => {
+        const ctx = await testContext();
+        await withoutSubgroups(ctx, () => check(ctx, type, m, rows, cols, "rowwise", name));
+      });
     }
   }
 

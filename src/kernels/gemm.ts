@@ -1,10 +1,13 @@
 // Launcher for the prefill GEMM (shaders/gemm*.wgsl): out[i, r] = sum_k x[i, k] * W[r, k] for m activation rows and
 // a weight of any runnable type, one dispatch per row chunk of the weight. Variants: "rowwise" (barrier-free
-// register tiles of 8 x 16, at two workgroup sizes) and "cooperative" (32 x 32 workgroup tiles staged in workgroup
+// register tiles of 8 x 16, at two workgroup sizes, sharing activation loads across subgroup lanes where the device has
+// subgroups) and "cooperative" (32 x 32 workgroup tiles staged in workgroup
 // memory); which one runs is settled by src/kernels/tuning.ts.
 import commonSource from "../../shaders/gemm.wgsl?raw";
 import dotSource from "../../shaders/gemm-dot.wgsl?raw";
 import rowwiseSource from "../../shaders/gemm-rowwise.wgsl?raw";
+import rowwisePlainSource from "../../shaders/gemm-rowwise-plain.wgsl?raw";
+import rowwiseSubgroupSource from "../../shaders/gemm-rowwise-subgroup.wgsl?raw";
 import coopSource from "../../shaders/gemm-coop.wgsl?raw";
 import type { GpuContext } from "../gpu/device.ts";
 import { SkiffError } from "../errors.ts";
@@ -37,11 +40,39 @@ export interface GemmArgs {
   workgroupSize?: number;
 }
 
-/** Rowwise: a workgroup of (workgroupSize / 4) x 4 invocations, each 16 weight rows x 8 activation rows;
- *  cooperative: one 32 x 32 tile per workgroup of 8 x 8. */
+/** Rowwise: each invocation 16 weight rows x 8 activation rows, in workgroups of (workgroupSize / 4) x 4 invocations,
+ *  or with subgroups workgroupSize x 1 (so a subgroup's lanes share their activation rows); cooperative: one 32 x 32
+ *  tile per workgroup of 8 x 8. */
 const ROWWISE_WG_Y = 4;
 const ROWWISE_TILE: [rows: number, m: number] = [16, 8];
 const COOP_TILE = 32;
+
+export interface RowwiseGemm {
+  /** The kernel around the joined access files (weights, activations, dot, params). */
+  source(parts: string[]): string;
+  /** Pipeline-cache name suffix. */
+  suffix: string;
+  constants: { WG_X: number; WG_Y: number };
+  grid(rows: number, m: number): [number, number];
+}
+
+/** The rowwise GEMM's entry point, workgroup shape and grid for this device (also run by sparse-gemm.ts). */
+export function rowwiseGemm(ctx: GpuContext, workgroupSize: number): RowwiseGemm {
+  const subgroups = ctx.features.subgroups;
+  const wgY = subgroups ? 1 : ROWWISE_WG_Y;
+  const wgX = workgroupSize / wgY;
+  return {
+    // `enable subgroups;` must open the module, so the subgroup entry point goes first.
+    source: (parts) =>
+      (subgroups
+        ? [rowwiseSubgroupSource, ...parts, rowwiseSource]
+        : [...parts, rowwiseSource, rowwisePlainSource]
+      ).join("\n"),
+    suffix: subgroups ? "-subgroup" : "",
+    constants: { WG_X: wgX, WG_Y: wgY },
+    grid: (rows, m) => [ceilDiv(rows, ROWWISE_TILE[0] * wgX), ceilDiv(m, ROWWISE_TILE[1] * wgY)],
+  };
+}
 
 export const GEMM_CANDIDATES: readonly KernelChoice[] = [
   { variant: "rowwise", workgroupSize: 64 },
@@ -73,28 +104,25 @@ export function gemm(ctx: GpuContext, a: GemmArgs): Promise<GemmKernel> {
 async function prepareGemm(ctx: GpuContext, a: GemmArgs, choice: KernelChoice): Promise<GemmKernel> {
   const { weight, m } = a;
   const { variant } = choice;
-  const wgX = (choice.workgroupSize ?? 64) / ROWWISE_WG_Y;
+  const rowwise = rowwiseGemm(ctx, choice.workgroupSize ?? 64);
   const w = weightSource(weight.type, weight.cols);
   const x = activationSource(weight.cols);
-  const source = [w.source, x.source, dotSource, commonSource, variant === "rowwise" ? rowwiseSource : coopSource].join(
-    "\n",
-  );
+  const access = [w.source, x.source, dotSource, commonSource];
+  const source = variant === "rowwise" ? rowwise.source(access) : [...access, coopSource].join("\n");
   const parts: GemmKernel[] = [];
   for (const chunk of weight.chunks) {
     const workgroups: [number, number] =
-      variant === "rowwise"
-        ? [ceilDiv(chunk.rows, ROWWISE_TILE[0] * wgX), ceilDiv(m, ROWWISE_TILE[1] * ROWWISE_WG_Y)]
-        : [ceilDiv(chunk.rows, COOP_TILE), ceilDiv(m, COOP_TILE)];
+      variant === "rowwise" ? rowwise.grid(chunk.rows, m) : [ceilDiv(chunk.rows, COOP_TILE), ceilDiv(m, COOP_TILE)];
     parts.push(
       await prepareKernel({
         ctx,
         kernel: gemmKernel,
         source,
-        variant: `${w.name}:${x.name}:${variant}`,
+        variant: `${w.name}:${x.name}:${variant}${variant === "rowwise" ? rowwise.suffix : ""}`,
         bindings: [a.x, a.out, ...chunkBindings(chunk)],
         params: { m, rows: chunk.rows, cols: weight.cols, row_offset: chunk.rowStart, out_stride: weight.rows },
         workgroups,
-        constants: variant === "rowwise" ? { WG_X: wgX, WG_Y: ROWWISE_WG_Y } : undefined,
+        constants: variant === "rowwise" ? rowwise.constants : undefined,
       }),
     );
   }

@@ -6,12 +6,11 @@
 import commonSource from "../../shaders/gemm.wgsl?raw";
 import dotSource from "../../shaders/gemm-dot.wgsl?raw";
 import xVec4Source from "../../shaders/gemm-x-vec4.wgsl?raw";
-import rowwiseSource from "../../shaders/gemm-rowwise.wgsl?raw";
 import coopSource from "../../shaders/gemm-coop.wgsl?raw";
 import type { GpuContext } from "../gpu/device.ts";
 import { SkiffError } from "../errors.ts";
 import { ceilDiv, combine, prepareKernel, type Binding } from "./dispatch.ts";
-import { gemmKernel, type GemmKernel } from "./gemm.ts";
+import { gemmKernel, rowwiseGemm, type GemmKernel } from "./gemm.ts";
 import { defaultMatmulVariant, MATMUL_VARIANTS, type MatmulVariant } from "./gemv.ts";
 import { requireBytes } from "./grid.ts";
 import { sparseShape } from "./sparse-gemv.ts";
@@ -28,10 +27,9 @@ export interface SparseGemmArgs {
   variant?: MatmulVariant;
 }
 
-/** The dense GEMM kernels' tiles (gemm.ts): rowwise 16 x 4 invocations of 16 weight rows x 8 activation rows each,
- *  cooperative one 32 x 32 tile per workgroup. */
-const ROWWISE_WG: [number, number] = [16, 4];
-const ROWWISE_TILE: [rows: number, m: number] = [16, 8];
+/** The dense GEMM kernels' tiles (gemm.ts): rowwise in workgroups of 64 (rowwiseGemm), cooperative one 32 x 32 tile
+ *  per workgroup. */
+const ROWWISE_WG = 64;
 const COOP_TILE = 32;
 
 export function sparseGemm(ctx: GpuContext, a: SparseGemmArgs): Promise<GemmKernel> {
@@ -54,24 +52,23 @@ async function prepareSparseGemm(ctx: GpuContext, a: SparseGemmArgs, variant: Ma
   const { weight, m } = a;
   const w = sparseSource(weight.pattern, weight.type);
   // cols % 4 == 0 for every pattern, so x is always read as vec4.
-  const kernel = variant === "rowwise" ? rowwiseSource : coopSource;
-  const source = [xVec4Source, dotSource, commonSource, w.source, kernel].join("\n");
+  const rowwise = rowwiseGemm(ctx, ROWWISE_WG);
+  const access = [xVec4Source, dotSource, commonSource, w.source];
+  const source = variant === "rowwise" ? rowwise.source(access) : [...access, coopSource].join("\n");
   const parts: GemmKernel[] = [];
   for (const chunk of weight.chunks) {
     const workgroups: [number, number] =
-      variant === "rowwise"
-        ? [ceilDiv(chunk.rows, ROWWISE_TILE[0] * ROWWISE_WG[0]), ceilDiv(m, ROWWISE_TILE[1] * ROWWISE_WG[1])]
-        : [ceilDiv(chunk.rows, COOP_TILE), ceilDiv(m, COOP_TILE)];
+      variant === "rowwise" ? rowwise.grid(chunk.rows, m) : [ceilDiv(chunk.rows, COOP_TILE), ceilDiv(m, COOP_TILE)];
     parts.push(
       await prepareKernel({
         ctx,
         kernel: gemmKernel,
         source,
-        variant: `sparse:${w.name}:${variant}`,
+        variant: `sparse:${w.name}:${variant}${variant === "rowwise" ? rowwise.suffix : ""}`,
         bindings: [a.x, a.out, ...sparseChunkBindings(chunk)],
         params: { m, rows: chunk.rows, cols: weight.cols, row_offset: chunk.rowStart, out_stride: weight.rows },
         workgroups,
-        constants: variant === "rowwise" ? { WG_X: ROWWISE_WG[0], WG_Y: ROWWISE_WG[1] } : undefined,
+        constants: variant === "rowwise" ? rowwise.constants : undefined,
       }),
     );
   }

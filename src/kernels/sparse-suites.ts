@@ -79,8 +79,8 @@ function caseName(op: string, pattern: string, type: string, [m, rows, cols]: nu
   return `sparse-${op}-${pattern}-${type}(${op === "gemm" ? `m=${m}, ` : ""}rows=${rows}, cols=${cols}, ${what})`;
 }
 
-/** Every value type and variant of `op` on the patterns given; then, for each value type listed in
- *  `extra`, a weight split into three row chunks in each variant and (GEMV) each variant without subgroups. */
+/** Every value type and variant of `op` on the patterns given; then, for each value type listed in `extra`, a weight
+ *  split into three row chunks in each variant, and each variant with a subgroup kernel run without subgroups. */
 export function sparseMatmulSuite(op: "gemv" | "gemm", patterns: string[], extra: SparseValueType[]): void {
   for (const pattern of patterns) {
     const p = parsePattern(pattern);
@@ -108,15 +108,13 @@ export function sparseMatmulSuite(op: "gemv" | "gemm", patterns: string[], extra
           });
         });
       }
-      if (op === "gemv") {
-        // Both GEMV variants have a subgroup kernel and one without.
-        for (const variant of MATMUL_VARIANTS) {
-          const name = caseName(op, pattern, type, shape, `${variant}, no subgroups`);
-          test(name, async () => {
-            const ctx = await testContext();
-            await withoutSubgroups(ctx, () => check(ctx, p, type, shape, op, variant, name));
-          });
-        }
+      // Both GEMV variants and the rowwise GEMM have a subgroup kernel and one without.
+      for (const variant of op === "gemv" ? MATMUL_VARIANTS : (["rowwise"] as const)) {
+        const name = caseName(op, pattern, type, shape, `${variant}, no subgroups`);
+        test(name, async () => {
+          const ctx = await testContext();
+          await withoutSubgroups(ctx, () => check(ctx, p, type, shape, op, variant, name));
+        });
       }
     }
   }
