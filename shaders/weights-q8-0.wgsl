@@ -24,16 +24,26 @@ fn w_scale(row: u32, blk: u32) -> WScale {
   return select(pair.x, pair.y, (blk & 1u) == 1u);
 }
 
-// Four int8 of a word, sign-extended by shifting each byte to the top and arithmetic-shifting it back.
-fn q8_word(q: u32) -> vec4<f32> {
-  return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(q) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u));
+// A word's four int8 with the sign bit flipped (q + 128, in 0..255) and masked in place, as f32: byte i is
+// (q + 128) * 256^i (exact: at most 8 significant bits, converted from u32). No shifts, which SwiftShader runs lane by
+// lane: sign-extending each byte took two.
+const Q8_MASK = vec4<u32>(0xffu, 0xff00u, 0xff0000u, 0xff000000u);
+const Q8_SIGN = 0x80808080u;
+// 256^-i, which undoes byte i's place.
+const Q8_PLACE = vec4<f32>(1.0, 0.00390625, 0.0000152587890625, 5.9604644775390625e-8);
+
+fn q8_raw(word: u32) -> vec4<f32> {
+  return vec4<f32>(vec4<u32>(word ^ Q8_SIGN) & Q8_MASK);
 }
 
-// Elements 8c .. 8c+7 of a block, dequantized with its scale d (c in 0..3).
+// Elements 8c .. 8c+7 of a block, dequantized with its scale d (c in 0..3): one fma per element gives
+// (q + 128) * d - 128 * d = q * d exactly (at most 19 significant bits).
 fn w_chunk(w: WBlock, c: u32, d: WScale) -> mat2x4<f32> {
   let v = w[c / 2u];
   let odd = (c & 1u) == 1u;
-  return mat2x4<f32>(q8_word(select(v.x, v.z, odd)) * d, q8_word(select(v.y, v.w, odd)) * d);
+  let dq = d * Q8_PLACE;
+  let off = vec4<f32>(-128.0 * d);
+  return mat2x4<f32>(fma(q8_raw(select(v.x, v.z, odd)), dq, off), fma(q8_raw(select(v.y, v.w, odd)), dq, off));
 }
 
 // Block types have no partial chunks (cols % 32 == 0): never called, present for the shared kernels.
