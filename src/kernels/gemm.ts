@@ -1,8 +1,8 @@
 // Launcher for the prefill GEMM (shaders/gemm*.wgsl): out[i, r] = sum_k x[i, k] * W[r, k] for m activation rows and
 // a weight of any runnable type, one dispatch per row chunk of the weight. Variants: "rowwise" (barrier-free
 // register tiles of 8 x 16, at two workgroup sizes, sharing activation loads across subgroup lanes where the device has
-// subgroups) and "cooperative" (32 x 32 workgroup tiles staged in workgroup
-// memory); which one runs is settled by src/kernels/tuning.ts.
+// subgroups) and "cooperative" (32 x 32 workgroup tiles staged in workgroup memory); which one runs is settled by
+// src/kernels/tuning.ts.
 import commonSource from "../../shaders/gemm.wgsl?raw";
 import dotSource from "../../shaders/gemm-dot.wgsl?raw";
 import rowwiseSource from "../../shaders/gemm-rowwise.wgsl?raw";

@@ -1,8 +1,8 @@
 // Launcher for the decode GEMV (shaders/gemv*.wgsl): out[r] = sum_k W[r, k] * x[k] for a weight of any runnable type,
 // one dispatch per row chunk of the weight. Variants: "rowwise" (barrier-free, 8 rows per invocation, sharing x loads
-// across subgroup lanes where the device has subgroups) and
-// "cooperative" (a workgroup per four rows, reduced with subgroups when the device has them, else in workgroup memory),
-// each at two workgroup sizes; which one runs is settled by src/kernels/tuning.ts.
+// across subgroup lanes where the device has subgroups) and "cooperative" (a workgroup per four rows, reduced with
+// subgroups when the device has them, else in workgroup memory), each at two workgroup sizes; which one runs is
+// settled by src/kernels/tuning.ts.
 // Rowwise q4_0 and q8_0 run a pre-pass over x first (into a scratch buffer made here) and their own "raw" kernel
 // (gemv-rowwise-raw.wgsl, or with subgroups gemv-rowwise-raw-subgroup.wgsl, which shares x loads across lanes, with
 // the type's gemv-raw-<type>.wgsl): code decoding and per-lane gathers, not memory bandwidth, bound them on CPU
